@@ -1,0 +1,121 @@
+/**
+ * Compute backend selection.
+ *
+ * Order tried (fastest first): tfjs-node-gpu (CUDA) → tfjs-node → wasm → cpu.
+ * Override with the environment variable VQ_BACKEND = node-gpu | node | wasm | cpu
+ * (the override is tried first; if it fails to load we still fall through, and say so).
+ *
+ * A backend that fails to load is reported in one line and skipped; this never throws
+ * unless even the pure-JS cpu backend fails.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernels } from './wasm/index';
+
+export type BackendChoice = 'node-gpu' | 'node' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendChoice[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+
+export interface BackendAttempt {
+  choice: BackendChoice;
+  ok: boolean;
+  /** Why it failed (one line), or '' when it loaded. */
+  reason: string;
+}
+
+export interface BackendInfo {
+  /** The choice that loaded. */
+  choice: BackendChoice;
+  /** tf.getBackend() after selection: 'tensorflow', 'wasm' or 'cpu'. */
+  tfBackend: string;
+  attempts: BackendAttempt[];
+  /** One human-readable line, e.g. "backend: wasm (tfjs 4.22.0; node-gpu: not installed, node: not installed)". */
+  summary: string;
+}
+
+let selected: BackendInfo | null = null;
+
+function oneLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const first = msg.split('\n').find((l) => l.trim() !== '') ?? msg;
+  if (/Cannot find module '@tensorflow\/tfjs-node(-gpu)?'/.test(first)) return 'not installed';
+  return first.trim().slice(0, 200);
+}
+
+function parseOverride(value: string | undefined): BackendChoice | null {
+  if (value === undefined || value === '') return null;
+  const v = value.trim().toLowerCase();
+  if ((BACKEND_ORDER as readonly string[]).includes(v)) return v as BackendChoice;
+  throw new Error(
+    `VQ_BACKEND: expected one of ${BACKEND_ORDER.join(', ')}, got ${JSON.stringify(value)}`,
+  );
+}
+
+async function tryChoice(choice: BackendChoice): Promise<void> {
+  switch (choice) {
+    case 'node-gpu':
+    case 'node': {
+      // The native packages register the 'tensorflow' backend on import (and throw
+      // when libtensorflow or CUDA cannot be loaded).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require(choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('tensorflow backend failed to initialise');
+      return;
+    }
+    case 'wasm': {
+      if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
+      registerWasmKernels();
+      return;
+    }
+    case 'cpu': {
+      if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
+      return;
+    }
+  }
+}
+
+/**
+ * Select the fastest backend that loads (or `prefer`, or $VQ_BACKEND) and return what happened.
+ * Idempotent: a second call with no argument returns the first result.
+ *
+ * @param prefer force a choice first (falls through to the rest of the order when it fails)
+ * @param opts.quiet do not print the one-line reasons for backends that failed
+ */
+export async function initBackend(
+  prefer?: BackendChoice,
+  opts: { quiet?: boolean } = {},
+): Promise<BackendInfo> {
+  if (prefer !== undefined && !(BACKEND_ORDER as readonly string[]).includes(prefer)) {
+    throw new Error(`initBackend(prefer): expected one of ${BACKEND_ORDER.join(', ')}, got ${JSON.stringify(prefer)}`);
+  }
+  if (selected && prefer === undefined) return selected;
+  tf.enableProdMode();
+  const override = prefer ?? parseOverride(process.env.VQ_BACKEND);
+  const order: BackendChoice[] = override
+    ? [override, ...BACKEND_ORDER.filter((c) => c !== override)]
+    : [...BACKEND_ORDER];
+  const attempts: BackendAttempt[] = [];
+  for (const choice of order) {
+    try {
+      await tryChoice(choice);
+      attempts.push({ choice, ok: true, reason: '' });
+      const failed = attempts.filter((a) => !a.ok).map((a) => `${a.choice}: ${a.reason}`);
+      selected = {
+        choice,
+        tfBackend: tf.getBackend(),
+        attempts,
+        summary: `backend: ${choice} (tfjs ${tf.version.tfjs}` + (failed.length ? `; skipped ${failed.join('; ')})` : ')'),
+      };
+      return selected;
+    } catch (e) {
+      const reason = oneLine(e);
+      attempts.push({ choice, ok: false, reason });
+      if (!opts.quiet) console.warn(`[backend] ${choice} unavailable: ${reason}`);
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could be loaded: ${attempts.map((a) => `${a.choice}: ${a.reason}`).join('; ')}`);
+}
+
+/** The backend chosen by initBackend, or null before it ran. */
+export function backendInfo(): BackendInfo | null {
+  return selected;
+}

@@ -1,0 +1,7 @@
+/**
+ * vq-notebooks: vector quantization in TensorFlow.js.
+ * Re-exports the `tf` namespace it uses so that callers build tensors on the same engine.
+ */
+import * as tf from '@tensorflow/tfjs';
+export { tf };
+export * from './backend';
