@@ -5,3 +5,6 @@
 import * as tf from '@tensorflow/tfjs';
 export { tf };
 export * from './backend';
+export * from './quantizer/index';
+export * from './vqvae/index';
+export * from './display/index';
