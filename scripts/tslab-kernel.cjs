@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+/**
+ * Launcher for the project's own tslab kernel (node_modules/tslab), with two fixes to its
+ * Jupyter protocol support. The kernelspec written by scripts/setup.mjs runs this file.
+ *
+ * 1. kernel_info_reply lacks `status: "ok"`, which the messaging spec requires; nbval and
+ *    jupyter_client's wait_for_ready read it (nbval fails every cell with KeyError: 'status').
+ * 2. When a cell fails (a TypeScript diagnostic, a thrown exception, a rejected awaited
+ *    promise), tslab only prints the error to stderr and replies `status: "error"`. It never
+ *    publishes an iopub `error` message, and the execute_reply lacks ename/evalue/traceback.
+ *    Every frontend that looks for error outputs (nbval, nbclient, JupyterLab's error
+ *    rendering, "run all" stopping on error) therefore treats the cell as a success.
+ *    Here the executor's error reports are captured and published as a proper `error` message.
+ *
+ * Usage (what Jupyter runs): node scripts/tslab-kernel.cjs kernel --config-path <connection file>
+ */
+'use strict';
+const path = require('path');
+
+const tslabDir = path.dirname(require.resolve('tslab/package.json', { paths: [path.join(__dirname, '..')] }));
+const executorMod = require(path.join(tslabDir, 'dist', 'executor.js'));
+const jupyterMod = require(path.join(tslabDir, 'dist', 'jupyter.js'));
+const mainMod = require(path.join(tslabDir, 'dist', 'main.js'));
+const tsVersion = require(require.resolve('typescript/package.json', { paths: [tslabDir] })).version;
+
+const DIAGNOSTIC_FORMAT = '%s%d:%d - %s';
+
+/** Turn what the executor passed to console.error into {ename, evalue, traceback}. */
+function describeFailure(calls) {
+  const diags = calls.filter((args) => args[0] === DIAGNOSTIC_FORMAT);
+  if (diags.length > 0) {
+    const lines = diags.map(([, file, line, col, msg]) => {
+      const text = typeof msg === 'string' ? msg : flattenDiagnostic(msg);
+      return `${file}${line}:${col} - ${text}`;
+    });
+    return { ename: 'TypeScriptError', evalue: lines[0], traceback: lines };
+  }
+  const last = calls.length > 0 ? calls[calls.length - 1] : ['unknown error'];
+  const err = last.length === 1 ? last[0] : last;
+  if (err instanceof Error) {
+    const stack = typeof err.stack === 'string' ? err.stack : `${err.name}: ${err.message}`;
+    return { ename: err.name || 'Error', evalue: err.message, traceback: stack.split('\n') };
+  }
+  const text = require('util').inspect(err);
+  return { ename: 'Error', evalue: text, traceback: [`Uncaught ${text}`] };
+}
+
+function flattenDiagnostic(chain) {
+  // ts.DiagnosticMessageChain: { messageText, next?: chain[] }
+  const out = [];
+  (function walk(c, depth) {
+    if (!c) return;
+    out.push('  '.repeat(depth) + c.messageText);
+    for (const n of c.next || []) walk(n, depth + 1);
+  })(chain, 0);
+  return out.join('\n');
+}
+
+// (2a) Give every executor a console whose `error` records what it reports. The executor only
+// calls console.error for failures (diagnostics, exceptions); module-mode diagnostics are the
+// exception (the cell still succeeds), so those are printed to stderr as tslab did.
+const createExecutor = executorMod.createExecutor;
+executorMod.createExecutor = function createExecutorWithErrors(rootDir, convs, konsole) {
+  let calls = [];
+  const recorder = { log: konsole.log, error: (...args) => calls.push(args) };
+  const executor = createExecutor(rootDir, convs, recorder);
+  const execute = executor.execute;
+  executor.lastFailure = null;
+  executor.execute = async function (src) {
+    calls = [];
+    executor.lastFailure = null;
+    const ok = await execute.call(executor, src);
+    if (ok) {
+      for (const args of calls) konsole.error(...args);
+    } else {
+      executor.lastFailure = describeFailure(calls);
+    }
+    calls = [];
+    return ok;
+  };
+  return executor;
+};
+
+// (1) kernel_info_reply: add status "ok" and the TypeScript version the kernel compiles with.
+const handleKernel = jupyterMod.JupyterHandlerImpl.prototype.handleKernel;
+jupyterMod.JupyterHandlerImpl.prototype.handleKernel = function () {
+  const reply = handleKernel.call(this);
+  reply.status = 'ok';
+  if (!this.isJs) reply.language_info.version = tsVersion;
+  return reply;
+};
+
+// (2b) execute_request: publish the failure as an iopub `error` message and complete the reply.
+jupyterMod.ZmqServer.prototype.handleExecute = async function (sock, msg) {
+  const key = this.connInfo.key;
+  const iopub = this.iopub;
+  const publish = (msgType, content) => {
+    const m = msg.createReply();
+    m.header.msg_type = msgType;
+    m.content = content;
+    m.signAndSend(key, iopub);
+  };
+  const writeStream = (name, text) => publish('stream', { name, text });
+  const writeDisplayData = (data, update) => publish(update ? 'update_display_data' : 'display_data', data);
+  const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);
+  if (content.status === 'error') {
+    const failure = this.handler.executor.lastFailure || {
+      ename: 'Error',
+      evalue: 'execution failed',
+      traceback: ['execution failed'],
+    };
+    publish('error', failure);
+    Object.assign(content, failure);
+  } else if (content.status === 'abort') {
+    // tslab aborts requests queued within 200 ms of a failure (tslab #19); the spec calls it 'aborted'.
+    content.status = 'aborted';
+  }
+  const reply = msg.createReply();
+  reply.header.msg_type = 'execute_reply';
+  reply.content = content;
+  reply.signAndSend(key, sock);
+};
+
+const argv = process.argv.slice(2);
+if (argv[0] !== 'kernel') {
+  console.error('usage: tslab-kernel.cjs kernel --config-path <connection file> [--js]');
+  process.exit(2);
+}
+const i = argv.indexOf('--config-path');
+if (i < 0 || !argv[i + 1]) {
+  console.error('tslab-kernel: --config-path <connection file> is required');
+  process.exit(2);
+}
+mainMod.startKernel({
+  configPath: argv[i + 1],
+  enableFindLocal: false,
+  jsKernel: argv.includes('--js'),
+  globalVersion: require(path.join(tslabDir, 'package.json')).version,
+});
