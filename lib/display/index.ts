@@ -1,1 +1,7 @@
-export {};
+export * from './bundle';
+export * from './round';
+export * from './plotly';
+export * from './png';
+export * from './progress';
+export * from './table';
+export { writeFileAtomic } from '../io';

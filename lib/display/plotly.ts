@@ -1,0 +1,108 @@
+/**
+ * Plotly figures from TypeScript cells.
+ *
+ * In JupyterLab a figure is shown through the `application/vnd.plotly.v1+json` MIME type,
+ * rendered by the labextension that ships in the Python `plotly` package. Numbers are rounded
+ * (see round.ts) so that committed outputs are stable. `npm start` additionally renders each
+ * figure to a static PNG in the same output for viewers without JavaScript (GitHub, nbviewer).
+ * `figureToHtml` inlines plotly.js (from the npm `plotly.js-dist` package) into a
+ * self-contained page that opens offline.
+ */
+import fs from 'node:fs';
+import { writeFileAtomic } from '../io';
+import { displayBundle, type MimeBundle } from './bundle';
+import { roundDeep } from './round';
+
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
+/** One plotly trace ({type: 'scatter', x, y, mode, name, ...}); see plotly.js's reference. */
+export type Trace = Record<string, unknown>;
+/** A plotly layout ({title, xaxis, yaxis, width, height, ...}). */
+export type Layout = Record<string, unknown>;
+
+export interface Figure {
+  data: Trace[];
+  layout: Layout;
+  config?: Record<string, unknown>;
+}
+
+export interface FigureOptions {
+  /** Significant digits kept in the figure's numbers (default 5). */
+  digits?: number;
+}
+
+const DEFAULT_LAYOUT: Layout = {
+  template: { layout: { font: { family: 'Helvetica, Arial, sans-serif' } } },
+  margin: { l: 60, r: 20, t: 50, b: 50 },
+  height: 380,
+};
+
+/** Build a figure with rounded numbers and this project's default layout. */
+export function figure(data: Trace[], layout: Layout = {}, opts: FigureOptions = {}): Figure {
+  if (!Array.isArray(data)) throw new Error(`figure(data): expected an array of traces, got ${typeof data}`);
+  const digits = opts.digits ?? 5;
+  return {
+    data: roundDeep(data, digits) as Trace[],
+    layout: { ...DEFAULT_LAYOUT, ...(roundDeep(layout, digits) as Layout) },
+    config: { responsive: true, displaylogo: false },
+  };
+}
+
+function titleOf(fig: Figure): string {
+  const t = fig.layout.title;
+  if (typeof t === 'string') return t;
+  if (t && typeof t === 'object' && typeof (t as { text?: unknown }).text === 'string') return (t as { text: string }).text;
+  return 'untitled';
+}
+
+/** The MIME bundle for a figure: plotly JSON plus a text/plain summary. */
+export function figureBundle(fig: Figure): MimeBundle {
+  const traces = fig.data.map((d) => String(d.name ?? d.type ?? 'trace')).join(', ');
+  return {
+    [PLOTLY_MIME]: fig,
+    'text/plain': `<Figure "${titleOf(fig)}": ${fig.data.length} trace(s): ${traces}>`,
+  };
+}
+
+/** Display a figure in the notebook (or print its summary outside one). */
+export function showFigure(fig: Figure): void {
+  displayBundle(figureBundle(fig));
+}
+
+/** Build and display a figure in one call. Returns the figure (e.g. to save it as HTML). */
+export function plot(data: Trace[], layout: Layout = {}, opts: FigureOptions = {}): Figure {
+  const fig = figure(data, layout, opts);
+  showFigure(fig);
+  return fig;
+}
+
+let plotlyJs: string | null = null;
+
+/** plotly.js itself (minified), from the npm package plotly.js-dist. */
+export function plotlyScript(): string {
+  if (plotlyJs === null) plotlyJs = fs.readFileSync(require.resolve('plotly.js-dist/plotly.js'), 'utf8');
+  return plotlyJs;
+}
+
+/** A self-contained HTML page (plotly.js inlined, no network needed) showing the figure. */
+export function figureToHtml(fig: Figure, pageTitle = titleOf(fig)): string {
+  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  // Neither the figure JSON nor plotly.js may close the <script> element early.
+  const safe = (s: string) => s.replace(/<\/(script)/gi, '<\\/$1');
+  return `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>${esc(pageTitle)}</title>
+<script>${safe(plotlyScript())}</script></head>
+<body><div id="figure" style="width:100%;max-width:960px"></div>
+<script>
+const fig = ${safe(JSON.stringify(fig))};
+Plotly.newPlot('figure', fig.data, fig.layout, fig.config || {});
+</script></body></html>
+`;
+}
+
+/** Write {@link figureToHtml} to `file` atomically. Returns the file's size in bytes. */
+export function saveFigureHtml(fig: Figure, file: string): number {
+  const html = figureToHtml(fig);
+  writeFileAtomic(file, html);
+  return Buffer.byteLength(html);
+}
