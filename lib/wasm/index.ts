@@ -1,11 +1,78 @@
 /**
- * Extra kernels that make training possible on the wasm backend.
- * (Filled in by the wasm-kernels work: Conv2DBackpropFilter, fast Conv2DBackpropInput, ...)
+ * Extra kernels that make training possible (and fast) on the wasm backend, and a switch for
+ * its multi-threaded build under Node.
+ *
+ * Registered for 'wasm' by `registerWasmKernels()` (lib/backend calls it when wasm is chosen):
+ *  - Conv2DBackpropFilter  (missing in tfjs-backend-wasm 4.22: no conv layer could train)
+ *  - Conv2DBackpropInput   (replaces wasm's scalar-loop version; also conv2dTranspose's forward)
+ *  - BatchMatMul, _FusedMatMul (replace: the shipped ones leave XNNPACK for any transposed or
+ *                            batched product, i.e. for both products of every matMul gradient)
+ *  - UnsortedSegmentSum    (missing: the gradient of tf.gather)
+ * Each is composed of kernels wasm runs natively (XNNPACK convolution / fully-connected,
+ * Transpose, Slice) or is a single pass over the wasm heap; all intermediates are freed.
  */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { captureShipped } from './ops';
+import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
+import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
+import { batchMatMulConfig, fusedMatMulConfig } from './batch-matmul';
+import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
+
+export { setWasmThreads, requestedWasmThreads, wasmThreadsInUse } from './threads';
+export { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
+export { conv2DBackpropInputKernel } from './conv2d-backprop-input';
+
+/** The kernels registerWasmKernels installs, and why. */
+export const WASM_KERNELS: ReadonlyArray<{ name: string; replaces: boolean; why: string }> = [
+  { name: tf.Conv2DBackpropFilter, replaces: false, why: 'missing in wasm: conv filter gradient' },
+  { name: tf.Conv2DBackpropInput, replaces: true, why: 'wasm\'s is a scalar loop: conv input gradient / conv2dTranspose' },
+  { name: tf.BatchMatMul, replaces: true, why: 'wasm leaves XNNPACK for transposed/batched products (matMul gradients)' },
+  { name: tf._FusedMatMul, replaces: true, why: 'same as BatchMatMul, for fused (dense-layer) products' },
+  { name: tf.UnsortedSegmentSum, replaces: false, why: 'missing in wasm: gradient of gather' },
+];
+
+const configs: tf.KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  batchMatMulConfig,
+  fusedMatMulConfig,
+  unsortedSegmentSumConfig,
+];
+
 let registered = false;
 
-/** Register the training kernels wasm lacks. Safe to call more than once. */
+/**
+ * Register the training kernels wasm lacks (and the faster replacements). Safe to call more
+ * than once, and before or after the wasm backend is initialised.
+ */
 export function registerWasmKernels(): void {
   if (registered) return;
+  for (const cfg of configs) {
+    const shipped = captureShipped(cfg.kernelName);
+    if (shipped) tf.unregisterKernel(cfg.kernelName, 'wasm');
+    // Keep the shipped setup/dispose hooks: they bind the shipped kernel (which ours may call)
+    // to each new wasm backend instance.
+    tf.registerKernel({
+      ...cfg,
+      setupFunc: shipped?.setupFunc,
+      disposeFunc: shipped?.disposeFunc,
+    });
+  }
   registered = true;
+}
+
+/** Put wasm's shipped kernels back (tests and benchmarks compare against them). */
+export function unregisterWasmKernels(): void {
+  if (!registered) return;
+  for (const cfg of configs) {
+    tf.unregisterKernel(cfg.kernelName, 'wasm');
+    const shipped = captureShipped(cfg.kernelName);
+    if (shipped) tf.registerKernel(shipped);
+  }
+  registered = false;
+}
+
+export function wasmKernelsRegistered(): boolean {
+  return registered;
 }

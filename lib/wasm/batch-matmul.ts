@@ -1,0 +1,82 @@
+/**
+ * BatchMatMul / _FusedMatMul for wasm that always reach XNNPACK.
+ *
+ * wasm's own kernel uses XNNPACK's fully-connected operator only for a single un-transposed
+ * product (batch 1, transposeA = transposeB = false). Everything else, including BOTH products
+ * in the gradient of a matMul (dA = dy·Bᵀ, dB = Aᵀ·dy), falls back to a scalar triple loop that
+ * is 5-20x slower. Here the transposes are materialised with wasm's Transpose and batch
+ * dimensions are folded into rows where that is exact (B not batched), so the product runs on
+ * the fast path; truly batched×batched products still use the shipped loop.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { TensorInfo, withScope } from './ops';
+
+interface Args {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}
+
+function swapLast2(shape: number[]): number[] {
+  const p = shape.map((_, i) => i);
+  const r = shape.length;
+  p[r - 2] = r - 1;
+  p[r - 1] = r - 2;
+  return p;
+}
+
+function matMulImpl(kernelName: string, { inputs, backend, attrs }: Args): TensorInfo {
+  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+  const rest = { ...(attrs ?? {}) };
+  const shippedDirect = (): TensorInfo =>
+    withScope(backend, (s) => s.run(kernelName, inputs, rest));
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return shippedDirect();
+  const rA = a.shape.length;
+  const rB = b.shape.length;
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  if (!transposeA && !transposeB && batchA === 1 && batchB === 1) return shippedDirect();
+  if (batchB !== 1) {
+    // Batched right-hand side: only the shipped kernel handles it (broadcast included).
+    return shippedDirect();
+  }
+  if (kernelName !== tf.BatchMatMul && batchA !== 1) return shippedDirect();
+  const M = transposeA ? a.shape[rA - 1] : a.shape[rA - 2];
+  const K = transposeA ? a.shape[rA - 2] : a.shape[rA - 1];
+  const N = transposeB ? b.shape[rB - 2] : b.shape[rB - 1];
+  const outShape = [
+    ...tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)),
+    M,
+    N,
+  ];
+  return withScope(backend, (s) => {
+    let a2 = transposeA ? s.transpose(a, swapLast2(a.shape)) : a;
+    let b2 = transposeB ? s.transpose(b, swapLast2(b.shape)) : b;
+    // Fold A's batch into rows: [batchA*M, K] @ [K, N] is exact because B is shared.
+    a2 = s.reshape(a2, [1, batchA * M, K]);
+    b2 = s.reshape(b2, [1, K, N]);
+    const out = s.run(kernelName, { ...inputs, a: a2, b: b2 }, { ...rest, transposeA: false, transposeB: false });
+    return s.reshape(out, outShape);
+  });
+}
+
+export function batchMatMulKernel(args: Args): TensorInfo {
+  return matMulImpl(tf.BatchMatMul, args);
+}
+
+export function fusedMatMulKernel(args: Args): TensorInfo {
+  return matMulImpl(tf._FusedMatMul, args);
+}
+
+export const batchMatMulConfig: tf.KernelConfig = {
+  kernelName: tf.BatchMatMul,
+  backendName: 'wasm',
+  kernelFunc: batchMatMulKernel as unknown as tf.KernelFunc,
+};
+
+export const fusedMatMulConfig: tf.KernelConfig = {
+  kernelName: tf._FusedMatMul,
+  backendName: 'wasm',
+  kernelFunc: fusedMatMulKernel as unknown as tf.KernelFunc,
+};
