@@ -1,1 +1,14 @@
-export {};
+/** Quantizers: VectorQuantizer (VQ-VAE, with EMA / restarts / cosine / k-means) and FSQ. */
+export { VectorQuantizer } from './vq';
+export type { VQOutput, VQForwardOptions } from './vq';
+export { FSQ } from './fsq';
+export type { FSQOptions, FSQOutput } from './fsq';
+export type { VectorQuantizerOptions, EmaOptions, CodebookInit, CodebookDistance, ResolvedVQOptions } from './options';
+export { CodebookStats, perplexityOf } from './stats';
+export type { BatchStats } from './stats';
+export { CodebookEma } from './ema';
+export { stopGradient, straightThrough, roundSte } from './ste';
+export { squaredDistances, l2Normalize } from './distance';
+export { kmeans } from './kmeans';
+export type { KMeansOptions } from './kmeans';
+export { Rng } from './rng';

@@ -1,0 +1,34 @@
+/** Distances between vectors and codes, written with ops every backend can differentiate. */
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Squared Euclidean distances, expanded as in seed 000 and Sonnet:
+ * d = ||z||² + ||e||² − 2 z·eᵀ.   z: [N, d], e: [K, d] → [N, K]
+ */
+export function squaredDistances(z: tf.Tensor2D, e: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const zz = tf.sum(tf.square(z), 1, true); // [N, 1]
+    const ee = tf.reshape(tf.sum(tf.square(e), 1), [1, -1]); // [1, K]
+    const ze = tf.matMul(z, e, false, true); // [N, K]
+    return tf.sub(tf.add(zz, ee), tf.mul(ze, 2)) as tf.Tensor2D;
+  });
+}
+
+/** Rows scaled to unit l2 norm: x / sqrt(max(||x||², 1e-12)).   x: [N, d] → [N, d] */
+export function l2Normalize<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => {
+    const sq = tf.sum(tf.square(x), -1, true); // [N, 1]
+    return tf.mul(x, tf.rsqrt(tf.maximum(sq, 1e-12))) as T;
+  });
+}
+
+/**
+ * Perplexity exp(−Σ_k p_k log(p_k + 1e-10)) and usage (fraction of codes with p_k > 0)
+ * of assignment frequencies p [K] (Sonnet VectorQuantizer; seed 000 uses the same 1e-10).
+ */
+export function perplexityAndUsage(p: tf.Tensor1D): { perplexity: tf.Scalar; usage: tf.Scalar } {
+  return tf.tidy(() => ({
+    perplexity: tf.exp(tf.neg(tf.sum(tf.mul(p, tf.log(tf.add(p, 1e-10)))))) as tf.Scalar,
+    usage: tf.mean(tf.cast(tf.greater(p, 0), 'float32')) as tf.Scalar,
+  }));
+}

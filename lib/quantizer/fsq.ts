@@ -1,0 +1,225 @@
+/**
+ * Finite Scalar Quantization (Mentzer et al. 2023, "Finite Scalar Quantization: VQ-VAE Made
+ * Simple"), following seed 001 (lucidrains' FSQ): each of d channels is bounded to L_i
+ * levels and rounded; the codebook is implicit, ∏ L_i codes, and nothing is learned except
+ * the optional projections in and out.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { perplexityAndUsage } from './distance';
+import { Rng } from './rng';
+import { CodebookStats } from './stats';
+import { roundSte } from './ste';
+import { checkFinite, checkIndices, checkInt, checkOptionNames, checkVectors, describe } from './validate';
+
+export interface FSQOptions {
+  /** Levels L_i per channel, each an integer ≥ 2, e.g. FSQ.levelsFor(1024) = [8, 5, 5, 5]. */
+  levels: number[];
+  /** Input/output width; when ≠ levels.length·numCodebooks, learned linear projections map in and out. */
+  dim?: number;
+  /** Independent FSQ groups per vector (seed 001 `num_codebooks`). Default 1. */
+  numCodebooks?: number;
+  /** Seed of the projections' init. */
+  seed?: number;
+  /** Check each input to forward for NaN/Infinity. Default true. */
+  checkFinite?: boolean;
+  /** Batches in the window of `stats`. Default 100. */
+  statsWindow?: number;
+}
+
+export interface FSQOutput {
+  /** Codes (projected out when dim ≠ levels·numCodebooks), straight-through gradient.   [..., dim] */
+  quantized: tf.Tensor;
+  /** int32 code indices: [...] when numCodebooks = 1, else [..., numCodebooks]. */
+  indices: tf.Tensor;
+  /** The codes in [−1, 1] before the output projection.   [..., levels.length·numCodebooks] */
+  codes: tf.Tensor;
+  /** exp(−Σ p log p) of this batch's code frequencies (all groups pooled).   [] */
+  perplexity: tf.Scalar;
+  /** Fraction of the codebookSize codes used in this batch.   [] */
+  usage: tf.Scalar;
+}
+
+/** A learned linear map y = x·W + b, initialised as torch.nn.Linear: U(±1/√fanIn). */
+interface Linear { kernel: tf.Variable; bias: tf.Variable }
+
+function linear(rng: Rng, fanIn: number, fanOut: number): Linear {
+  const s = 1 / Math.sqrt(fanIn);
+  return {
+    kernel: tf.variable(tf.tensor2d(rng.uniform(fanIn * fanOut, -s, s), [fanIn, fanOut])),
+    bias: tf.variable(tf.tensor1d(rng.uniform(fanOut, -s, s))),
+  };
+}
+
+/** Mentzer et al. 2023, Table 1 (levels recommended for a target codebook size). */
+const RECOMMENDED: Record<number, number[]> = {
+  256: [8, 6, 5], 1024: [8, 5, 5, 5], 4096: [7, 5, 5, 5, 5], 16384: [8, 8, 8, 6, 5], 65536: [8, 8, 8, 5, 5, 5],
+};
+
+export class FSQ {
+  readonly levels: readonly number[];
+  readonly numCodebooks: number;
+  /** d = levels.length, channels per group. */
+  readonly codebookDim: number;
+  /** levels.length · numCodebooks. */
+  readonly effectiveDim: number;
+  readonly dim: number;
+  /** ∏ L_i. */
+  readonly codebookSize: number;
+  /** cumprod([1, L_0, L_1, ...]) without its last entry: the mixed-radix place values. */
+  readonly basis: readonly number[];
+  readonly projectIn: Linear | null;
+  readonly projectOut: Linear | null;
+  readonly stats: CodebookStats;
+  checkFinite: boolean;
+
+  /** The paper's levels for 2^8, 2^10, 2^12, 2^14 or 2^16 codes. */
+  static levelsFor(targetSize: number): number[] {
+    const l = RECOMMENDED[targetSize];
+    if (!l) {
+      throw new Error(`FSQ.levelsFor(targetSize): expected one of 256, 1024, 4096, 16384, 65536 ` +
+        `(2^8 ... 2^16, Mentzer et al. 2023 Table 1), got ${describe(targetSize)}`);
+    }
+    return [...l];
+  }
+
+  constructor(options: FSQOptions) {
+    checkOptionNames('FSQ', options, ['levels', 'dim', 'numCodebooks', 'seed', 'checkFinite', 'statsWindow']);
+    const { levels } = options;
+    if (!Array.isArray(levels) || levels.length === 0 || !levels.every((l) => Number.isInteger(l) && l >= 2)) {
+      throw new Error(`FSQ: levels must be a non-empty array of integers >= 2, got ${describe(levels)}`);
+    }
+    this.levels = [...levels];
+    this.numCodebooks = checkInt('FSQ: numCodebooks', options.numCodebooks ?? 1, 1);
+    this.codebookDim = levels.length;
+    this.effectiveDim = this.codebookDim * this.numCodebooks;
+    this.dim = checkInt('FSQ: dim', options.dim ?? this.effectiveDim, 1);
+    this.codebookSize = levels.reduce((a, b) => a * b, 1);
+    if (this.codebookSize > 2 ** 31 - 1) throw new Error(`FSQ: levels give ${this.codebookSize} codes, more than int32 indices hold`);
+    this.basis = levels.map((_, i) => levels.slice(0, i).reduce((a, b) => a * b, 1));
+    if (options.checkFinite !== undefined && typeof options.checkFinite !== 'boolean') {
+      throw new Error(`FSQ: checkFinite must be a boolean, got ${describe(options.checkFinite)}`);
+    }
+    this.checkFinite = options.checkFinite ?? true;
+    if (options.seed !== undefined) checkInt('FSQ: seed', options.seed, -(2 ** 53));
+    this.stats = new CodebookStats(this.codebookSize, checkInt('FSQ: statsWindow', options.statsWindow ?? 100, 1));
+    const rng = new Rng(options.seed);
+    const project = this.dim !== this.effectiveDim;
+    this.projectIn = project ? linear(rng, this.dim, this.effectiveDim) : null;
+    this.projectOut = project ? linear(rng, this.effectiveDim, this.dim) : null;
+  }
+
+  /**
+   * bound(z) = tanh(z + shift)·half_l − offset, with half_l = (L − 1)(1 + ε)/2, ε = 1e-3,
+   * offset = 0.5 for even L (else 0), shift = atanh(offset / half_l), so bound(0) = 0 (seed 001).
+   * z: [..., levels.length] → same shape, channel i in (−half_l − offset, half_l − offset).
+   */
+  bound(z: tf.Tensor): tf.Tensor {
+    checkVectors('FSQ.bound(z)', z, this.codebookDim);
+    const eps = 1e-3;
+    const halfL = this.levels.map((L) => ((L - 1) * (1 + eps)) / 2);
+    const offset = this.levels.map((L) => (L % 2 === 0 ? 0.5 : 0));
+    const shift = offset.map((o, i) => Math.atanh(o / halfL[i]));
+    return tf.tidy(() =>
+      tf.sub(tf.mul(tf.tanh(tf.add(z, tf.tensor1d(shift))), tf.tensor1d(halfL)), tf.tensor1d(offset)));
+  }
+
+  /** round_ste(bound(z)) / ⌊L/2⌋: codes in [−1, 1], gradient of bound passed through the rounding. [..., d] */
+  quantize(z: tf.Tensor): tf.Tensor {
+    checkVectors('FSQ.quantize(z)', z, this.codebookDim);
+    return tf.tidy(() => tf.div(roundSte(this.bound(z)), tf.tensor1d(this.halfWidth())));
+  }
+
+  /** Σ_i (c_i·⌊L_i/2⌋ + ⌊L_i/2⌋)·basis_i: codes [..., d] → int32 indices [...]. */
+  codesToIndices(codes: tf.Tensor): tf.Tensor {
+    checkVectors('FSQ.codesToIndices(codes)', codes, this.codebookDim);
+    return tf.tidy(() => {
+      const hw = tf.tensor1d(this.halfWidth());
+      const digits = tf.cast(tf.round(tf.add(tf.mul(codes, hw), hw)), 'int32'); // [..., d] in [0, L_i)
+      return tf.sum(tf.mul(digits, tf.tensor1d(this.basis as number[], 'int32')), -1);
+    });
+  }
+
+  /** Inverse of codesToIndices: digit_i = ⌊index / basis_i⌋ mod L_i, code = (digit − ⌊L/2⌋)/⌊L/2⌋. [...] → [..., d] */
+  indicesToCodes(indices: tf.Tensor | number | number[] | number[][]): tf.Tensor {
+    const idx = checkIndices('FSQ.indicesToCodes(indices)', indices, this.codebookSize);
+    const out = tf.tidy(() => {
+      const i = tf.expandDims(idx, -1); // [..., 1]
+      const digits = tf.mod(tf.floorDiv(i, tf.tensor1d(this.basis as number[], 'int32')), tf.tensor1d(this.levels as number[], 'int32'));
+      const hw = tf.tensor1d(this.halfWidth());
+      return tf.div(tf.sub(tf.cast(digits, 'float32'), hw), hw);
+    });
+    idx.dispose();
+    return out;
+  }
+
+  /** Every code in index order.   [codebookSize, levels.length] */
+  implicitCodebook(): tf.Tensor2D {
+    const all = tf.range(0, this.codebookSize, 1, 'int32');
+    const out = this.indicesToCodes(all) as tf.Tensor2D;
+    all.dispose();
+    return out;
+  }
+
+  /** Indices ([...] or [..., numCodebooks]) → output vectors [..., dim] (codes, projected out). */
+  decode(indices: tf.Tensor | number | number[] | number[][]): tf.Tensor {
+    const codes = this.indicesToCodes(indices); // [..., (c,) d]
+    if (this.numCodebooks > 1 && (codes.rank < 2 || codes.shape[codes.rank - 2] !== this.numCodebooks)) {
+      const shape = codes.shape.slice(0, -1);
+      codes.dispose();
+      throw new Error(`FSQ.decode(indices): indices must have shape [..., ${this.numCodebooks}] (numCodebooks), got [${shape.join(', ')}]`);
+    }
+    const out = tf.tidy(() => {
+      const lead = this.numCodebooks === 1 ? codes.shape.slice(0, -1) : codes.shape.slice(0, -2);
+      const flat = tf.reshape(codes, [-1, this.effectiveDim]) as tf.Tensor2D;
+      return tf.reshape(this.applyLinear(this.projectOut, flat), [...lead, this.dim]);
+    });
+    codes.dispose();
+    return out;
+  }
+
+  /** z: [..., dim] → FSQOutput. Training mode (default) records `stats`. */
+  forward(z: tf.Tensor, opts: { training?: boolean } = {}): FSQOutput {
+    checkOptionNames('FSQ.forward(z, options)', opts, ['training']);
+    checkVectors('FSQ.forward(z)', z, this.dim);
+    if (this.checkFinite) checkFinite('FSQ.forward(z)', z);
+    const lead = z.shape.slice(0, -1);
+    const c = this.numCodebooks;
+    return tf.tidy(() => {
+      const flat = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]
+      const n = flat.shape[0];
+      const h = tf.reshape(this.applyLinear(this.projectIn, flat), [n, c, this.codebookDim]); // [N, c, d]
+      const codes = this.quantize(h); // [N, c, d]
+      const idx = this.codesToIndices(codes); // [N, c]
+      const codesFlat = tf.reshape(codes, [n, this.effectiveDim]) as tf.Tensor2D; // [N, c·d]
+      const out = this.applyLinear(this.projectOut, codesFlat); // [N, dim]
+      const counts = tf.bincount(tf.reshape(idx, [-1]) as tf.Tensor1D, tf.tensor1d([], 'float32'), this.codebookSize);
+      const { perplexity, usage } = perplexityAndUsage(tf.div(counts, n * c) as tf.Tensor1D);
+      if (opts.training ?? true) this.stats.update(idx);
+      return {
+        quantized: tf.reshape(out, z.shape),
+        indices: tf.reshape(idx, c === 1 ? lead : [...lead, c]),
+        codes: tf.reshape(codesFlat, [...lead, this.effectiveDim]),
+        perplexity, usage,
+      };
+    });
+  }
+
+  /** The projections' variables ([] when dim = levels.length·numCodebooks). */
+  trainableVariables(): tf.Variable[] {
+    return [this.projectIn, this.projectOut].flatMap((l) => (l ? [l.kernel, l.bias] : []));
+  }
+
+  dispose(): void {
+    for (const v of this.trainableVariables()) v.dispose();
+  }
+
+  /** ⌊L_i/2⌋ per channel. */
+  private halfWidth(): number[] {
+    return this.levels.map((L) => Math.floor(L / 2));
+  }
+
+  /** x·W + b, or x unchanged without projections.   [N, in] → [N, out] */
+  private applyLinear(l: Linear | null, x: tf.Tensor2D): tf.Tensor {
+    return l ? tf.add(tf.matMul(x, l.kernel as tf.Tensor2D), l.bias) : x;
+  }
+}

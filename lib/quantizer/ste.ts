@@ -1,0 +1,48 @@
+/**
+ * Gradient surgery. TensorFlow.js has no `stopGradient`, so each piece is a `tf.customGrad`
+ * whose backward pass is the gradient we want. The forward value is always a fresh tensor
+ * (never the input object itself).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Inputs = Array<tf.Tensor | tf.GradSaveFunc>;
+
+/** value x, gradient 0 */
+const detachOp = tf.customGrad((...inputs: Inputs) => ({
+  value: (inputs[0] as tf.Tensor).clone(),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+}));
+
+/** value zq, gradient (dy → z, 0 → zq) */
+const straightThroughOp = tf.customGrad((...inputs: Inputs) => ({
+  value: (inputs[1] as tf.Tensor).clone(),
+  gradFunc: (dy: tf.Tensor) => [dy.clone(), tf.zerosLike(dy)],
+}));
+
+/** value round(x), gradient dy */
+const roundSteOp = tf.customGrad((...inputs: Inputs) => ({
+  value: tf.round(inputs[0] as tf.Tensor),
+  gradFunc: (dy: tf.Tensor) => dy.clone(),
+}));
+
+/** sg(x): value x, gradient zero. The `.detach()` of the seeds. */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  return detachOp(x) as T;
+}
+
+/**
+ * Straight-through estimator (van den Oord et al. 2017, eq. 3; seed 000 `z_e + (z_q - z_e).detach()`).
+ * z, zq: [..., d] of one shape. Value: exactly zq (not z + (zq − z), which rounds in float32).
+ * Gradient: the upstream gradient passes unchanged to z, and nothing reaches zq.
+ */
+export function straightThrough(z: tf.Tensor, zq: tf.Tensor): tf.Tensor {
+  if (!tf.util.arraysEqual(z.shape, zq.shape)) {
+    throw new Error(`straightThrough(z, zq): shapes must match, got [${z.shape}] and [${zq.shape}]`);
+  }
+  return straightThroughOp(z, zq);
+}
+
+/** round_ste (seed 001): value round(x) (half to even, like torch.round), gradient identity. */
+export function roundSte(x: tf.Tensor): tf.Tensor {
+  return roundSteOp(x);
+}

@@ -1,0 +1,246 @@
+/**
+ * VectorQuantizer: the VQ-VAE bottleneck (van den Oord et al. 2017, "Neural Discrete
+ * Representation Learning"), with the semantics of seed 000 (distances, straight-through,
+ * soft-assignment entropy term) and the usual fixes for codebook collapse: EMA codebook
+ * (Sonnet VectorQuantizerEMA), dead-code restarts (Jukebox), cosine distance, k-means init.
+ *
+ * How a training loop uses it (the codebook and its EMA statistics change only inside
+ * `forward(z)` in training mode, the default; `forward(z, { training: false })`,
+ * `quantize`, `encode` and `decode` never change anything):
+ *
+ * ```ts
+ * const vq = new VectorQuantizer({ codebookSize: 64, dim: 16, ema: { decay: 0.99 }, deadCodeThreshold: 1, seed: 0 });
+ * const opt = tf.train.adam(1e-3);
+ * for (let step = 0; step < steps; step++) {
+ *   const loss = tf.tidy(() => {
+ *     const { value, grads } = tf.variableGrads(() => {
+ *       const out = vq.forward(encoder.apply(x) as tf.Tensor); // assigns codes; EMA step + restarts happen here
+ *       const recon = tf.losses.meanSquaredError(x, decoder.apply(out.quantized) as tf.Tensor);
+ *       return tf.add(recon, out.loss) as tf.Scalar;               // other outputs are freed by the tidy
+ *     });
+ *     opt.applyGradients(grads);
+ *     return value.dataSync()[0];
+ *   });
+ *   console.log(step, loss, vq.stats.last!.perplexity, vq.stats.summary()); // plain numbers, nothing to dispose
+ * }
+ * ```
+ * `optimizer.minimize(() => ..., true)` works the same way. With `ema` the codebook is a
+ * non-trainable variable (`vq.trainableVariables()` is empty) and receives no gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { l2Normalize, perplexityAndUsage, squaredDistances } from './distance';
+import { CodebookEma, replaceRows } from './ema';
+import { kmeans } from './kmeans';
+import { ResolvedVQOptions, VectorQuantizerOptions, resolveVQOptions } from './options';
+import { Rng } from './rng';
+import { CodebookStats } from './stats';
+import { stopGradient, straightThrough } from './ste';
+import { checkFinite, checkIndices, checkOptionNames, checkVectors } from './validate';
+
+export interface VQOutput {
+  /** z_q with a straight-through gradient to z (to l2-normalised z for cosine).   [..., dim] */
+  quantized: tf.Tensor;
+  /** argmin_k d(z, e_k), int32.   [...] */
+  indices: tf.Tensor;
+  /** mean((z − sg(z_q))²), unweighted.   [] */
+  commitLoss: tf.Scalar;
+  /** mean((sg(z) − z_q)²), unweighted.   [] */
+  codebookLoss: tf.Scalar;
+  /** Σ_k p̄_k log(p̄_k + 1e-10), p̄ = mean softmax(−d / T); unweighted (seed 000).   [] */
+  entropyLoss: tf.Scalar;
+  /** codebookLoss + β·commitLoss + entropyWeight·entropyLoss (without codebookLoss under EMA, as Sonnet).   [] */
+  loss: tf.Scalar;
+  /** exp(−Σ p log p) of this batch's hard assignment frequencies.   [] */
+  perplexity: tf.Scalar;
+  /** Fraction of codes used in this batch.   [] */
+  usage: tf.Scalar;
+}
+
+export interface VQForwardOptions {
+  /** Update the EMA codebook, restart dead codes and record `stats` (default true). */
+  training?: boolean;
+}
+
+export class VectorQuantizer {
+  readonly options: Readonly<ResolvedVQOptions>;
+  readonly codebookSize: number;
+  readonly dim: number;
+  /** The codes e_k.   [K, dim]; trainable unless `ema` is set. */
+  readonly codebook: tf.Variable<tf.Rank.R2>;
+  /** EMA counts (and sums, under `ema`) when `ema` or `deadCodeThreshold` is set, else null. */
+  readonly emaState: CodebookEma | null;
+  /** Running codebook-health numbers, updated by every training-mode forward. */
+  readonly stats: CodebookStats;
+  /** Codes re-seeded by the last training-mode forward. */
+  lastRestarted: number[] = [];
+  /** Check inputs to forward for NaN/Infinity (switch off for speed). */
+  checkFinite: boolean;
+  private readonly rng: Rng;
+  private awaitingKmeans: boolean;
+  private disposed = false;
+
+  constructor(options: VectorQuantizerOptions) {
+    const o = (this.options = resolveVQOptions(options));
+    this.codebookSize = o.codebookSize;
+    this.dim = o.dim;
+    this.checkFinite = o.checkFinite;
+    this.rng = new Rng(o.seed);
+    const K = o.codebookSize;
+    const n = K * o.dim;
+    // seed 000 / 004: nn.init.uniform_(w, −1/K, 1/K). 'kmeans' starts there until the first batch.
+    const values = o.init === 'normal' ? this.rng.normal(n) : this.rng.uniform(n, -1 / K, 1 / K);
+    this.codebook = tf.variable(tf.tensor2d(values, [K, o.dim]), o.ema === null) as tf.Variable<tf.Rank.R2>;
+    this.awaitingKmeans = o.init === 'kmeans';
+    const tracks = o.ema !== null || o.deadCodeThreshold !== null;
+    const decay = o.ema?.decay ?? 0.99;
+    this.emaState = tracks ? new CodebookEma(K, o.dim, decay, o.ema?.epsilon ?? 1e-5, o.ema !== null) : null;
+    this.stats = new CodebookStats(K, o.statsWindow);
+  }
+
+  /** Variables an optimizer should train: [codebook], or [] under EMA. */
+  trainableVariables(): tf.Variable[] {
+    return this.options.ema ? [] : [this.codebook];
+  }
+
+  /** The codes as used in distances ([K, dim]; unit rows for cosine). Caller disposes. */
+  codes(): tf.Tensor2D {
+    return this.options.distance === 'cosine' ? l2Normalize(this.codebook) : (this.codebook.clone() as tf.Tensor2D);
+  }
+
+  /** Place the codebook by k-means on z ([..., dim]); `init: 'kmeans'` calls it on the first forward. */
+  initFromData(z: tf.Tensor): void {
+    this.alive();
+    checkVectors('VectorQuantizer.initFromData(z)', z, this.dim);
+    const c = tf.tidy(() => {
+      const x = this.space(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D);
+      return kmeans(x, this.codebookSize, this.rng, { cosine: this.options.distance === 'cosine' });
+    });
+    this.codebook.assign(c);
+    c.dispose();
+    this.awaitingKmeans = false;
+  }
+
+  /**
+   * Quantize z: [..., dim] (see VQOutput). In training mode (default) also applies one EMA
+   * step, dead-code restarts and `stats.update`, after the outputs are computed from the
+   * codebook as it was (Sonnet order). Works inside tf.tidy / tf.variableGrads / minimize.
+   */
+  forward(z: tf.Tensor, opts: VQForwardOptions = {}): VQOutput {
+    this.alive();
+    checkOptionNames('VectorQuantizer.forward(z, options)', opts, ['training']);
+    checkVectors('VectorQuantizer.forward(z)', z, this.dim);
+    if (this.checkFinite) checkFinite('VectorQuantizer.forward(z)', z);
+    const training = opts.training ?? true;
+    if (this.awaitingKmeans) this.initFromData(z);
+    const o = this.options;
+    const lead = z.shape.slice(0, -1);
+    return tf.tidy(() => {
+      const x = this.space(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D); // [N, dim]
+      // A snapshot of the codebook: the EMA/restart assignments below must not change what the tape saw.
+      const snap = o.ema ? stopGradient(this.codebook) : this.codebook.clone(); // [K, dim]
+      const e = o.distance === 'cosine' ? l2Normalize(snap) : snap; // [K, dim]
+      const d = squaredDistances(x, e); // [N, K]
+      const idx = tf.argMin(d, 1) as tf.Tensor1D; // [N]
+      const onehot = tf.cast(tf.oneHot(idx, this.codebookSize), 'float32') as tf.Tensor2D; // [N, K]
+      const zq = tf.matMul(onehot, e); // [N, dim]: one-hot·codebook trains on wasm (a gather's gradient does not)
+      const commitLoss = tf.mean(tf.square(tf.sub(x, stopGradient(zq)))) as tf.Scalar;
+      const codebookLoss = tf.mean(tf.square(tf.sub(stopGradient(x), zq))) as tf.Scalar;
+      // seed 000: p̄ = mean_n softmax(−d / T), entropyLoss = Σ p̄ log(p̄ + 1e-10) = −H(p̄).
+      const pbar = tf.mean(tf.softmax(tf.div(tf.neg(d), o.entropyTemperature)), 0); // [K]
+      const entropyLoss = tf.sum(tf.mul(pbar, tf.log(tf.add(pbar, 1e-10)))) as tf.Scalar;
+      let loss = tf.add(tf.mul(commitLoss, o.commitmentWeight), tf.mul(entropyLoss, o.entropyWeight)) as tf.Scalar;
+      if (!o.ema) loss = tf.add(codebookLoss, loss) as tf.Scalar;
+      const { perplexity, usage } = perplexityAndUsage(tf.mean(onehot, 0) as tf.Tensor1D);
+      if (training) this.trainStep(x, onehot, idx);
+      return {
+        quantized: tf.reshape(straightThrough(x, zq), z.shape),
+        indices: tf.reshape(idx, lead),
+        commitLoss, codebookLoss, entropyLoss, loss, perplexity, usage,
+      };
+    });
+  }
+
+  /** Nearest-code indices of z: [..., dim] → int32 [...]. No gradient, no side effects. */
+  encode(z: tf.Tensor): tf.Tensor {
+    this.alive();
+    checkVectors('VectorQuantizer.encode(z)', z, this.dim);
+    return tf.tidy(() => {
+      const x = this.space(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D);
+      const e = this.codes();
+      return tf.reshape(tf.argMin(squaredDistances(x, e), 1), z.shape.slice(0, -1));
+    });
+  }
+
+  /** Code vectors of integer indices ([...], tensor or array) → [..., dim]. Unit rows for cosine. */
+  decode(indices: tf.Tensor | number | number[] | number[][]): tf.Tensor {
+    this.alive();
+    const idx = checkIndices('VectorQuantizer.decode(indices)', indices, this.codebookSize);
+    const out = tf.tidy(() => {
+      const rows = tf.gather(this.codes(), tf.reshape(idx, [-1])); // [N, dim]
+      return tf.reshape(rows, [...idx.shape, this.dim]);
+    });
+    idx.dispose();
+    return out;
+  }
+
+  /** decode(encode(z)): the nearest codes, [..., dim]. No gradient, no side effects. */
+  quantize(z: tf.Tensor): tf.Tensor {
+    const idx = this.encode(z);
+    const out = this.decode(idx);
+    idx.dispose();
+    return out;
+  }
+
+  /** Frees the codebook and EMA variables. The quantizer cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.codebook.dispose();
+    this.emaState?.dispose();
+  }
+
+  /** The space vectors are compared in: l2-normalised for cosine.   [N, dim] */
+  private space(zFlat: tf.Tensor2D): tf.Tensor2D {
+    return this.options.distance === 'cosine' ? l2Normalize(zFlat) : zFlat;
+  }
+
+  /** EMA step (Sonnet), then dead-code restarts (Jukebox), then stats. x: [N, dim], onehot: [N, K], idx: [N]. */
+  private trainStep(x: tf.Tensor2D, onehot: tf.Tensor2D, idx: tf.Tensor1D): void {
+    const ema = this.emaState;
+    const o = this.options;
+    if (ema) {
+      tf.tidy(() => {
+        const counts = tf.sum(onehot, 0) as tf.Tensor1D; // [K]
+        const sums = o.ema ? (tf.matMul(onehot, x, true, false) as tf.Tensor2D) : null; // [K, dim]
+        ema.update(counts, sums);
+        if (o.ema) this.codebook.assign(ema.codebook());
+      });
+    }
+    this.lastRestarted = ema && o.deadCodeThreshold !== null ? this.restartDeadCodes(x, ema, o.deadCodeThreshold) : [];
+    this.stats.update(idx);
+    this.stats.restarts += this.lastRestarted.length;
+  }
+
+  /** Codes whose EMA count is below `threshold` take the place of random rows of x (seeded). */
+  private restartDeadCodes(x: tf.Tensor2D, ema: CodebookEma, threshold: number): number[] {
+    const counts = ema.clusterSize.dataSync();
+    const dead: number[] = [];
+    for (let k = 0; k < this.codebookSize; k++) if (counts[k] < threshold) dead.push(k);
+    if (dead.length === 0) return dead;
+    const rows = this.rng.sample(x.shape[0], dead.length);
+    const src = new Int32Array(this.codebookSize); // row of x for each code (0 where alive)
+    const mask = new Float32Array(this.codebookSize); // 1 where the code is restarted
+    dead.forEach((k, j) => { src[k] = rows[j]; mask[k] = 1; });
+    tf.tidy(() => {
+      const m = tf.tensor1d(mask);
+      const repl = tf.gather(x, tf.tensor1d(src, 'int32')) as tf.Tensor2D; // [K, dim]
+      this.codebook.assign(replaceRows(this.codebook, m, repl) as tf.Tensor2D);
+      ema.reseed(m, repl, threshold);
+    });
+    return dead;
+  }
+
+  private alive(): void {
+    if (this.disposed) throw new Error('VectorQuantizer: used after dispose()');
+  }
+}
