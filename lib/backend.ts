@@ -28,7 +28,10 @@ export interface BackendInfo {
   /** tf.getBackend() after selection: 'tensorflow', 'wasm' or 'cpu'. */
   tfBackend: string;
   attempts: BackendAttempt[];
-  /** One human-readable line, e.g. "backend: wasm (tfjs 4.22.0; node-gpu: not installed, node: not installed)". */
+  /**
+   * Human-readable: the chosen backend, then one line per backend that failed to load, e.g.
+   * "backend: wasm (tfjs 4.22.0)\n  skipped node-gpu: not installed\n  skipped node: not installed".
+   */
   summary: string;
 }
 
@@ -41,7 +44,8 @@ function oneLine(e: unknown): string {
   return first.trim().slice(0, 200);
 }
 
-function parseOverride(value: string | undefined): BackendChoice | null {
+/** Parse a $VQ_BACKEND value: a choice, null when unset/empty; throws on anything else. */
+export function parseBackendOverride(value: string | undefined): BackendChoice | null {
   if (value === undefined || value === '') return null;
   const v = value.trim().toLowerCase();
   if ((BACKEND_ORDER as readonly string[]).includes(v)) return v as BackendChoice;
@@ -78,18 +82,19 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
  * Idempotent: a second call with no argument returns the first result.
  *
  * @param prefer force a choice first (falls through to the rest of the order when it fails)
- * @param opts.quiet do not print the one-line reasons for backends that failed
+ * @param opts.verbose print each failed backend's one-line reason as it happens (the reasons are
+ *   always in the returned summary, which notebooks print in their first cell)
  */
 export async function initBackend(
   prefer?: BackendChoice,
-  opts: { quiet?: boolean } = {},
+  opts: { verbose?: boolean; quiet?: boolean } = {},
 ): Promise<BackendInfo> {
   if (prefer !== undefined && !(BACKEND_ORDER as readonly string[]).includes(prefer)) {
     throw new Error(`initBackend(prefer): expected one of ${BACKEND_ORDER.join(', ')}, got ${JSON.stringify(prefer)}`);
   }
   if (selected && prefer === undefined) return selected;
   tf.enableProdMode();
-  const override = prefer ?? parseOverride(process.env.VQ_BACKEND);
+  const override = prefer ?? parseBackendOverride(process.env.VQ_BACKEND);
   const order: BackendChoice[] = override
     ? [override, ...BACKEND_ORDER.filter((c) => c !== override)]
     : [...BACKEND_ORDER];
@@ -98,18 +103,18 @@ export async function initBackend(
     try {
       await tryChoice(choice);
       attempts.push({ choice, ok: true, reason: '' });
-      const failed = attempts.filter((a) => !a.ok).map((a) => `${a.choice}: ${a.reason}`);
+      const failed = attempts.filter((a) => !a.ok).map((a) => `\n  skipped ${a.choice}: ${a.reason}`);
       selected = {
         choice,
         tfBackend: tf.getBackend(),
         attempts,
-        summary: `backend: ${choice} (tfjs ${tf.version.tfjs}` + (failed.length ? `; skipped ${failed.join('; ')})` : ')'),
+        summary: `backend: ${choice} (tfjs ${tf.version.tfjs}, tf.getBackend() = '${tf.getBackend()}')${failed.join('')}`,
       };
       return selected;
     } catch (e) {
       const reason = oneLine(e);
       attempts.push({ choice, ok: false, reason });
-      if (!opts.quiet) console.warn(`[backend] ${choice} unavailable: ${reason}`);
+      if (opts.verbose && !opts.quiet) console.warn(`[backend] ${choice} unavailable: ${reason}`);
     }
   }
   throw new Error(`no TensorFlow.js backend could be loaded: ${attempts.map((a) => `${a.choice}: ${a.reason}`).join('; ')}`);

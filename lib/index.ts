@@ -8,3 +8,4 @@ export * from './backend';
 export * from './quantizer/index';
 export * from './vqvae/index';
 export * from './display/index';
+export * from './claims';

@@ -90,3 +90,17 @@ test('Progress prints throttled plain lines outside a notebook', () => {
   }
   assert.equal(formatDuration(65), '1m05s');
 });
+
+test('claim prints what it checked and throws with the detail when false', async () => {
+  const { claim, ClaimError } = await import('../lib/claims');
+  const logged: string[] = [];
+  const orig = console.log;
+  console.log = (s: string) => logged.push(s);
+  try {
+    claim(true, 'one is one');
+  } finally {
+    console.log = orig;
+  }
+  assert.deepEqual(logged, ['✓ one is one']);
+  assert.throws(() => claim(false, 'two is one', '2 != 1'), (e: unknown) => e instanceof ClaimError && e.message === 'claim failed: two is one (2 != 1)');
+});

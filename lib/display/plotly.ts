@@ -69,11 +69,13 @@ export function showFigure(fig: Figure): void {
   displayBundle(figureBundle(fig));
 }
 
-/** Build and display a figure in one call. Returns the figure (e.g. to save it as HTML). */
-export function plot(data: Trace[], layout: Layout = {}, opts: FigureOptions = {}): Figure {
-  const fig = figure(data, layout, opts);
-  showFigure(fig);
-  return fig;
+/**
+ * Build and display a figure in one call. Returns nothing, so that a notebook cell ending in
+ * `plot(...)` prints no figure JSON; use `figure()` + `showFigure()` to keep the figure
+ * (e.g. for `saveFigureHtml`).
+ */
+export function plot(data: Trace[], layout: Layout = {}, opts: FigureOptions = {}): void {
+  showFigure(figure(data, layout, opts));
 }
 
 let plotlyJs: string | null = null;

@@ -107,10 +107,12 @@ def run_nbval(notebook):
     return proc, kernel_pids() - before
 
 
-def test_nbval_passes_clean_notebook():
-    proc, leftover = run_nbval(FIXTURES / "clean.ipynb")
+@pytest.mark.parametrize("name, cells", [("clean", 2), ("output-match", 1)])
+def test_nbval_passes_clean_notebook(name, cells):
+    """Clean cells pass; a cell tagged nbval-check-output passes when its output matches."""
+    proc, leftover = run_nbval(FIXTURES / f"{name}.ipynb")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 passed" in proc.stdout
+    assert f"{cells} passed" in proc.stdout
     assert not leftover, f"kernel processes left running: {leftover}"
 
 
@@ -121,6 +123,7 @@ def test_nbval_passes_clean_notebook():
         ("runtime-error", "RangeError: boom from a cell"),
         ("rejected-promise", "rejected on purpose"),
         ("error-then-more", "Cannot find name 'undefinedFunctionCall'"),
+        ("output-mismatch", "Cell outputs differ"),
     ],
 )
 def test_nbval_fails_notebook_with_throwing_cell(name, needle):

@@ -1,0 +1,22 @@
+/**
+ * Claims checked inside notebooks: a notebook states a finding, then `claim()` asserts it, so
+ * a regression makes the cell throw and the nbval run fail.
+ */
+export class ClaimError extends Error {
+  override name = 'ClaimError';
+}
+
+/**
+ * Assert `condition`; on success print "✓ <statement>" (so the reader sees what was checked),
+ * on failure throw a ClaimError with the statement and the optional detail (the numbers).
+ */
+export function claim(condition: boolean, statement: string, detail = ''): void {
+  if (typeof statement !== 'string' || statement === '') throw new Error('claim(statement): expected a non-empty string');
+  if (!condition) throw new ClaimError(`claim failed: ${statement}${detail ? ` (${detail})` : ''}`);
+  console.log(`✓ ${statement}`);
+}
+
+/** Seconds since `t0` (from Date.now()), formatted for a notebook's last cell. */
+export function elapsed(t0: number): string {
+  return `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+}

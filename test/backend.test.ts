@@ -1,0 +1,36 @@
+/** Backend selection: explicit choices, fall-through with one-line reasons, bad overrides. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, backendInfo, parseBackendOverride, tf } from '../lib/index';
+
+test('an explicit choice is honoured and reported', async () => {
+  const cpu = await initBackend('cpu');
+  assert.equal(cpu.choice, 'cpu');
+  assert.equal(tf.getBackend(), 'cpu');
+  assert.match(cpu.summary, /^backend: cpu \(tfjs 4\.\d+\.\d+, tf\.getBackend\(\) = 'cpu'\)/);
+  const wasm = await initBackend('wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.equal(backendInfo(), wasm);
+  // A second call without a preference keeps the current selection.
+  assert.equal(await initBackend(), wasm);
+});
+
+test('a native backend that cannot load falls through with a one-line reason', async () => {
+  const info = await initBackend('node-gpu');
+  const first = info.attempts[0]!;
+  assert.equal(first.choice, 'node-gpu');
+  if (!first.ok) {
+    assert.ok(first.reason.length > 0 && !first.reason.includes('\n'), first.reason);
+    assert.notEqual(info.choice, 'node-gpu');
+    assert.ok(info.summary.includes(`skipped node-gpu: ${first.reason}`));
+  }
+  await initBackend('wasm');
+});
+
+test('bad choices are rejected with the accepted values named', async () => {
+  await assert.rejects(() => initBackend('gpu' as never), /initBackend\(prefer\): expected one of node-gpu, node, wasm, cpu, got "gpu"/);
+  assert.throws(() => parseBackendOverride('tpu'), /VQ_BACKEND: expected one of node-gpu, node, wasm, cpu, got "tpu"/);
+  assert.equal(parseBackendOverride(' WASM '), 'wasm');
+  assert.equal(parseBackendOverride(''), null);
+  assert.equal(parseBackendOverride(undefined), null);
+});
