@@ -26,7 +26,8 @@ export interface FSQOptions {
   statsWindow?: number;
 }
 
-export interface FSQOutput {
+/** A type alias so that it is a tf.TensorContainer (tf.dispose(out), tf.tidy(() => fsq.forward(z))). */
+export type FSQOutput = {
   /** Codes (projected out when dim ≠ levels·numCodebooks), straight-through gradient.   [..., dim] */
   quantized: tf.Tensor;
   /** int32 code indices: [...] when numCodebooks = 1, else [..., numCodebooks]. */
@@ -37,7 +38,7 @@ export interface FSQOutput {
   perplexity: tf.Scalar;
   /** Fraction of the codebookSize codes used in this batch.   [] */
   usage: tf.Scalar;
-}
+};
 
 /** A learned linear map y = x·W + b, initialised as torch.nn.Linear: U(±1/√fanIn). */
 interface Linear { kernel: tf.Variable; bias: tf.Variable }

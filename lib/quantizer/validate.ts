@@ -26,8 +26,13 @@ export function checkOptionNames(owner: string, opts: unknown, known: readonly s
   }
   for (const key of Object.keys(opts)) {
     if (known.includes(key)) continue;
+    const lower = key.toLowerCase();
     const best = known
-      .map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) }))
+      .map((k) => {
+        const kl = k.toLowerCase();
+        const prefix = lower.length >= 3 && (kl.startsWith(lower) || lower.startsWith(kl));
+        return { k, d: prefix ? 1 : editDistance(lower, kl) };
+      })
       .sort((x, y) => x.d - y.d)[0];
     const hint = best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean '${best.k}'?)` : '';
     throw new Error(`${owner}: unknown option '${key}'${hint}; known options: ${known.join(', ')}`);

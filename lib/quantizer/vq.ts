@@ -12,19 +12,17 @@
  * const vq = new VectorQuantizer({ codebookSize: 64, dim: 16, ema: { decay: 0.99 }, deadCodeThreshold: 1, seed: 0 });
  * const opt = tf.train.adam(1e-3);
  * for (let step = 0; step < steps; step++) {
- *   const loss = tf.tidy(() => {
- *     const { value, grads } = tf.variableGrads(() => {
- *       const out = vq.forward(encoder.apply(x) as tf.Tensor); // assigns codes; EMA step + restarts happen here
- *       const recon = tf.losses.meanSquaredError(x, decoder.apply(out.quantized) as tf.Tensor);
- *       return tf.add(recon, out.loss) as tf.Scalar;               // other outputs are freed by the tidy
- *     });
- *     opt.applyGradients(grads);
- *     return value.dataSync()[0];
- *   });
+ *   const cost = opt.minimize(() => {
+ *     const out = vq.forward(encoder.apply(x) as tf.Tensor); // assigns codes; EMA step + restarts happen here
+ *     const recon = tf.losses.meanSquaredError(x, decoder.apply(out.quantized) as tf.Tensor);
+ *     return tf.add(recon, out.loss) as tf.Scalar;               // the other outputs are freed by minimize's tidy
+ *   }, true);                                                    // varList: the trainable variables (codebook too, without ema)
+ *   const loss = cost!.dataSync()[0];
+ *   cost!.dispose();
  *   console.log(step, loss, vq.stats.last!.perplexity, vq.stats.summary()); // plain numbers, nothing to dispose
  * }
  * ```
- * `optimizer.minimize(() => ..., true)` works the same way. With `ema` the codebook is a
+ * `tf.variableGrads(f)` inside `tf.tidy` works the same way. With `ema` the codebook is a
  * non-trainable variable (`vq.trainableVariables()` is empty) and receives no gradient.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -37,7 +35,8 @@ import { CodebookStats } from './stats';
 import { stopGradient, straightThrough } from './ste';
 import { checkFinite, checkIndices, checkOptionNames, checkVectors } from './validate';
 
-export interface VQOutput {
+/** A type alias (not an interface) so that it is a tf.TensorContainer: tf.dispose(out), tf.tidy(() => vq.forward(z)). */
+export type VQOutput = {
   /** z_q with a straight-through gradient to z (to l2-normalised z for cosine).   [..., dim] */
   quantized: tf.Tensor;
   /** argmin_k d(z, e_k), int32.   [...] */
@@ -54,7 +53,7 @@ export interface VQOutput {
   perplexity: tf.Scalar;
   /** Fraction of codes used in this batch.   [] */
   usage: tf.Scalar;
-}
+};
 
 export interface VQForwardOptions {
   /** Update the EMA codebook, restart dead codes and record `stats` (default true). */
