@@ -1,6 +1,6 @@
 /**
- * Lloyd's k-means, used by `init: 'kmeans'` to place the codebook on the first batch
- * (as in Jukebox / vector-quantize-pytorch's `kmeans_init`). Seeded through `Rng`.
+ * Lloyd's k-means with k-means++ seeding, used by `init: 'kmeans'` to place the codebook on
+ * the first batch (as vector-quantize-pytorch's `kmeans_init`). Seeded through `Rng`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize, squaredDistances } from './distance';
@@ -14,12 +14,39 @@ export interface KMeansOptions {
 }
 
 /**
- * x: [N, d] → centroids [k, d]. Starts from k distinct random rows of x (with repeats only
- * when N < k); a centroid that attracts no row keeps its previous position.
+ * k-means++ seeding (Arthur & Vassilvitskii 2007): the first centre is a random row, each next
+ * one a row drawn with probability ∝ its squared distance to the nearest centre so far.
+ * Runs in JS on x's values (N·k·d operations, once).   x: [N, d] values, row-major → k row numbers
+ */
+export function kmeansPlusPlus(values: ArrayLike<number>, n: number, d: number, k: number, rng: Rng): number[] {
+  const best = new Float64Array(n).fill(Infinity);
+  const rows = [rng.int(n)];
+  while (rows.length < k) {
+    const c = rows[rows.length - 1];
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (values[i * d + j] - values[c * d + j]) ** 2;
+      if (s < best[i]) best[i] = s;
+      total += best[i];
+    }
+    if (total === 0) { rows.push(rng.int(n)); continue; } // fewer distinct rows than k
+    let r = rng.next() * total;
+    let pick = n - 1;
+    for (let i = 0; i < n; i++) { r -= best[i]; if (r < 0) { pick = i; break; } }
+    rows.push(pick);
+  }
+  return rows;
+}
+
+/**
+ * x: [N, d] → centroids [k, d]: k-means++ seeding, then Lloyd iterations; a centroid that
+ * attracts no row keeps its previous position.
  */
 export function kmeans(x: tf.Tensor2D, k: number, rng: Rng, opts: KMeansOptions = {}): tf.Tensor2D {
   const iters = opts.iters ?? 10;
-  const rows = rng.sample(x.shape[0], k);
+  const [n, d] = x.shape;
+  const rows = kmeansPlusPlus(x.dataSync(), n, d, k, rng);
   let c = tf.tidy(() => tf.gather(x, tf.tensor1d(rows, 'int32')) as tf.Tensor2D); // [k, d]
   for (let it = 0; it < iters; it++) {
     const next = tf.tidy(() => {
