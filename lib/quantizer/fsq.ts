@@ -167,7 +167,7 @@ export class FSQ {
     if (this.numCodebooks > 1 && (codes.rank < 2 || codes.shape[codes.rank - 2] !== this.numCodebooks)) {
       const shape = codes.shape.slice(0, -1);
       codes.dispose();
-      throw new Error(`FSQ.decode(indices): indices must have shape [..., ${this.numCodebooks}] (numCodebooks), got [${shape.join(', ')}]`);
+      throw new Error(`FSQ.decode(indices) must have shape [..., ${this.numCodebooks}] (last axis = numCodebooks), got [${shape.join(', ')}]`);
     }
     const out = tf.tidy(() => {
       const lead = this.numCodebooks === 1 ? codes.shape.slice(0, -1) : codes.shape.slice(0, -2);
