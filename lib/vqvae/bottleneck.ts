@@ -1,0 +1,82 @@
+/**
+ * What the VQ-VAE needs from its quantizer. lib/quantizer's VectorQuantizer and FSQ both
+ * satisfy it structurally; so does any object of the same shape.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** The outputs of `forward(z)` used here (issue 4's contract; extra fields are ignored). */
+export interface BottleneckOutput {
+  /** [..., dim]: z_q in value, straight-through gradient to z (van den Oord et al. 2017, eq. 3). */
+  quantized: tf.Tensor;
+  /** [...] int32 code indices. */
+  indices: tf.Tensor;
+  /** The quantizer's own loss (VQ: codebook + β·commitment); absent for FSQ (counted as 0). */
+  loss?: tf.Tensor;
+}
+
+/** A pluggable quantizer between encoder and decoder. */
+export interface Bottleneck {
+  /** K, the number of codes. */
+  readonly codebookSize: number;
+  /** Vector width; must equal the VQ-VAE's latent channels. */
+  readonly dim: number;
+  /** z [..., dim] → outputs; `training: false` must change no state (EMA, stats). */
+  forward(z: tf.Tensor, opts?: { training?: boolean }): BottleneckOutput;
+  /** Code vectors of indices: [...] → [..., dim]. */
+  decode(indices: tf.Tensor): tf.Tensor;
+}
+
+type Loose = Record<string, unknown>;
+
+/** Throws, naming `argName`, unless `b` looks like a Bottleneck. */
+export function checkBottleneck(b: unknown, argName = 'bottleneck'): Bottleneck {
+  const o = b as Loose | null;
+  if (o === null || typeof o !== 'object' || typeof o.forward !== 'function' || typeof o.decode !== 'function') {
+    throw new Error(`${argName}: expected a quantizer with forward(z) and decode(indices) (VectorQuantizer, FSQ), got ${String(b)}`);
+  }
+  for (const k of ['codebookSize', 'dim']) {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+      throw new Error(`${argName}.${k}: expected an integer ≥ 1, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (typeof o.numCodebooks === 'number' && o.numCodebooks !== 1) {
+    throw new Error(`${argName}.numCodebooks: the VQ-VAE needs one index per latent position, got ${o.numCodebooks}`);
+  }
+  return o as unknown as Bottleneck;
+}
+
+/**
+ * All of the bottleneck's variables by property path (depth ≤ 3), trainable or not: the
+ * codebook, EMA buffers ("emaState.clusterSize"), FSQ projections ("projectIn.kernel").
+ */
+export function bottleneckVariables(b: Bottleneck): Map<string, tf.Variable> {
+  const out = new Map<string, tf.Variable>();
+  const seen = new Set<unknown>();
+  const walk = (o: unknown, path: string, depth: number): void => {
+    if (o === null || typeof o !== 'object' || seen.has(o) || depth > 3) return;
+    seen.add(o);
+    if (o instanceof tf.Variable) {
+      out.set(path, o);
+      return;
+    }
+    if (o instanceof tf.Tensor || ArrayBuffer.isView(o)) return;
+    const entries = Array.isArray(o) ? o.map((v, i) => [String(i), v] as const) : Object.entries(o);
+    for (const [k, v] of entries) walk(v, path ? `${path}.${k}` : k, depth + 1);
+  };
+  walk(b, '', 0);
+  return out;
+}
+
+/** A JSON description of the bottleneck's architecture, for checkpoints. */
+export function describeBottleneck(b: Bottleneck): Record<string, unknown> {
+  const o = b as unknown as Loose;
+  const opts = (o.options && typeof o.options === 'object' ? o.options : {}) as Loose;
+  const desc: Record<string, unknown> = { type: (b as object).constructor?.name ?? 'Object' };
+  for (const k of ['codebookSize', 'dim', 'levels', 'numCodebooks', 'distance']) {
+    const v = o[k] ?? opts[k];
+    if (v !== undefined && typeof v !== 'function' && !(v instanceof tf.Tensor)) desc[k] = JSON.parse(JSON.stringify(v));
+  }
+  if (opts.ema) desc.ema = true;
+  return desc;
+}

