@@ -1,0 +1,191 @@
+/**
+ * VQ-VAE (seed 004): shapes, PyTorch-like seeded init, conv-transpose semantics, training
+ * reduces the loss, the training loop's seeding / callbacks / no leaks, FSQ bottleneck, errors.
+ * Runs on wasm (with lib/wasm's training kernels); sizes are small to stay fast on 2 cores.
+ */
+import { describe, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
+import { ConvTranspose2D, VQVAE, VQVAETrainer, epochBatches, evaluateVQVAE, codeStats } from '../lib/vqvae/index';
+import { mulberry32 } from '../lib/vqvae/rng';
+
+const vq = (dim = 8, K = 8, seed = 0) => new VectorQuantizer({ codebookSize: K, dim, seed, checkFinite: false });
+/** A smooth batch of digit-like blobs [n, 28, 28, 1] in [0, 1]. */
+function blobs(n: number, seed = 1): tf.Tensor4D {
+  const r = mulberry32(seed);
+  const a = new Float32Array(n * 784);
+  for (let i = 0; i < n; i++) {
+    const cx = 8 + 12 * r(), cy = 8 + 12 * r(), s = 3 + 3 * r();
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) a[i * 784 + y * 28 + x] = Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * s * s));
+  }
+  return tf.tensor4d(a, [n, 28, 28, 1]);
+}
+
+describe('VQVAE', () => {
+  before(async () => { await initBackend('wasm', { quiet: true }); });
+
+  test('shapes through encoder, quantizer and decoder', () => {
+    const q = vq();
+    const m = new VQVAE({ bottleneck: q, dim: 8, seed: 0 });
+    const x = blobs(3);
+    const f = m.forward(x);
+    assert.deepEqual(f.ze.shape, [3, 7, 7, 8]);
+    assert.deepEqual(f.q.quantized.shape, [3, 7, 7, 8]);
+    assert.deepEqual(f.q.indices.shape, [3, 7, 7]);
+    assert.deepEqual(f.xHat.shape, [3, 28, 28, 1]);
+    const idx = m.encodeIndices(x);
+    assert.equal(idx.dtype, 'int32');
+    assert.deepEqual(idx.shape, [3, 7, 7]);
+    assert.deepEqual(Array.from(idx.dataSync()), Array.from(f.q.indices.dataSync()));
+    const dec = m.decodeIndices(idx);
+    assert.deepEqual(dec.shape, [3, 28, 28, 1]);
+    // decoding the indices = decoding z_q: the same image as the forward pass.
+    const diff = tf.max(tf.abs(tf.sub(dec, f.xHat))).dataSync()[0];
+    assert.ok(diff < 1e-5, `decodeIndices vs forward: ${diff}`);
+    tf.dispose([x, f.ze, f.xHat, idx, dec, ...(Object.values(f.q) as tf.Tensor[])]);
+    m.dispose();
+    q.dispose();
+  });
+
+  test('init: deterministic under a seed, PyTorch bounds U(±1/√fan_in)', () => {
+    const a = new VQVAE({ bottleneck: vq(), dim: 8, seed: 3 });
+    const b = new VQVAE({ bottleneck: vq(), dim: 8, seed: 3 });
+    const c = new VQVAE({ bottleneck: vq(), dim: 8, seed: 4 });
+    const va = [...a.namedVariables()], vb = [...b.namedVariables()], vc = [...c.namedVariables()];
+    assert.deepEqual(va.map(([k]) => k), vb.map(([k]) => k));
+    assert.ok(va.some(([k]) => k === 'bottleneck/codebook'), 'codebook is among the named variables');
+    for (let i = 0; i < va.length; i++) assert.deepEqual(va[i][1].dataSync(), vb[i][1].dataSync(), va[i][0]);
+    assert.notDeepEqual(va[0][1].dataSync(), vc[0][1].dataSync());
+    const maxAbs = (t: tf.Tensor) => Math.max(...Array.from(t.dataSync(), Math.abs));
+    // conv1: 1→8, 4×4: fan_in 16; up2 (transposed 8→1, 4×4): PyTorch fan_in = outC·k·k = 16.
+    assert.ok(maxAbs(a.encoder.conv1.weight) <= 1 / 4 && maxAbs(a.encoder.conv1.weight) > 0.2);
+    assert.ok(maxAbs(a.encoder.conv2.weight) <= 1 / Math.sqrt(8 * 16));
+    assert.ok(maxAbs(a.decoder.up2.weight) <= 1 / 4 && maxAbs(a.decoder.up2.weight) > 0.2);
+    for (const m of [a, b, c]) { m.dispose(); (m.bottleneck as VectorQuantizer).dispose(); }
+  });
+
+  test('ConvTranspose2D matches the PyTorch definition (k4 s2 p1: 7 → 14)', () => {
+    const t = new ConvTranspose2D(2, 3, 4, 2, 1, mulberry32(5));
+    const x = tf.randomUniform([1, 7, 7, 2], -1, 1, 'float32', 9) as tf.Tensor4D;
+    const y = t.apply(x);
+    assert.deepEqual(y.shape, [1, 14, 14, 3]);
+    // y[o, p, q] = b[o] + Σ x[i, h, w]·W[kh, kw, o, i] where p = 2h − 1 + kh, q = 2w − 1 + kw.
+    const xs = x.arraySync()[0], W = t.weight.arraySync() as number[][][][], b = t.bias.dataSync();
+    const ref = Array.from({ length: 14 }, () => Array.from({ length: 14 }, (_, __) => Array.from(b)));
+    for (let h = 0; h < 7; h++) for (let w = 0; w < 7; w++) for (let kh = 0; kh < 4; kh++) for (let kw = 0; kw < 4; kw++) {
+      const p = 2 * h - 1 + kh, q = 2 * w - 1 + kw;
+      if (p < 0 || p >= 14 || q < 0 || q >= 14) continue;
+      for (let o = 0; o < 3; o++) for (let i = 0; i < 2; i++) ref[p][q][o] += xs[h][w][i] * W[kh][kw][o][i];
+    }
+    const got = y.arraySync()[0];
+    for (let p = 0; p < 14; p++) for (let q = 0; q < 14; q++) for (let o = 0; o < 3; o++) {
+      assert.ok(Math.abs(got[p][q][o] - ref[p][q][o]) < 1e-5, `(${p},${q},${o})`);
+    }
+    tf.dispose([x, y, t.weight, t.bias]);
+  });
+
+  test('a few Adam steps reduce the loss; no tensor leaks across steps', async () => {
+    const q = vq(8, 8, 1);
+    const m = new VQVAE({ bottleneck: q, dim: 8, seed: 1 });
+    const tr = new VQVAETrainer(m, { batchSize: 16, learningRate: 3e-3, seed: 2 });
+    const x = blobs(16, 3);
+    await tr.fit(x, { epochs: 1 }); // first step creates Adam's slots
+    const n0 = tf.memory().numTensors;
+    const hist = await tr.fit(x, { epochs: 14 });
+    assert.equal(tf.memory().numTensors, n0, 'numTensors unchanged over 14 steps');
+    const first = tr.history[0].loss, last = hist[hist.length - 1].loss;
+    assert.ok(last < 0.5 * first, `loss ${first} → ${last}`);
+    assert.ok(hist.every((h) => Number.isFinite(h.loss) && h.reconMse <= h.loss + 1e-7));
+    await evaluateVQVAE(m, x, { batchSize: 5 });
+    tf.dispose(m.encodeIndices(x));
+    assert.equal(tf.memory().numTensors, n0, 'numTensors unchanged after evaluate / encodeIndices');
+    tr.dispose(); m.dispose(); q.dispose(); x.dispose();
+  });
+
+  test('trainer: seeded shuffling, metrics, callbacks, maxSteps and abort', async () => {
+    const p1 = epochBatches(10, 4, mulberry32(7)), p2 = epochBatches(10, 4, mulberry32(7));
+    assert.deepEqual(p1.map((b) => Array.from(b)), p2.map((b) => Array.from(b)));
+    assert.deepEqual(p1.map((b) => b.length), [4, 4, 2]);
+    assert.deepEqual(p1.flatMap((b) => Array.from(b)).sort((a, b) => a - b), [...Array(10).keys()]);
+    assert.deepEqual(epochBatches(10, 4, mulberry32(7), true).map((b) => b.length), [4, 4]);
+    assert.deepEqual(codeStats([2, 2, 0, 0]), { perplexity: 2, usage: 0.5 });
+
+    const q = vq(8, 8, 0);
+    const m = new VQVAE({ bottleneck: q, dim: 8, seed: 0 });
+    const tr = new VQVAETrainer(m, { batchSize: 4, seed: 0, deadCodeWindow: 2 });
+    const x = blobs(10);
+    const seen: number[] = [];
+    const epochs: number[] = [];
+    const out = await tr.fit(x, { epochs: 3, maxSteps: 4, onStep: async (s) => { seen.push(s.step); }, onEpoch: (e) => { epochs.push(e); } });
+    assert.deepEqual(seen, [1, 2, 3, 4]);
+    assert.deepEqual(epochs, [0, 1]);
+    const s = out[3];
+    assert.deepEqual([s.epoch, s.stepInEpoch, s.stepsPerEpoch], [1, 1, 3]);
+    for (const k of ['loss', 'reconMse', 'quantizerLoss', 'perplexity', 'usage', 'deadCodes', 'imagesPerSec', 'elapsedSec', 'etaSec'] as const) {
+      assert.ok(Number.isFinite(s[k]), `${k} = ${s[k]}`);
+    }
+    assert.ok(s.perplexity >= 1 && s.perplexity <= 8 && s.usage > 0 && s.usage <= 1 && s.deadCodes >= 0 && s.deadCodes <= 8);
+    assert.equal(s.etaSec, 0);
+    const ac = new AbortController();
+    const out2 = await tr.fit(x, { epochs: 5, signal: ac.signal, onStep: (st) => { if (st.step === 6) ac.abort(); } });
+    assert.equal(out2.length, 2);
+    tr.dispose(); m.dispose(); q.dispose(); x.dispose();
+  });
+
+  test('FSQ bottleneck: trains with the reconstruction loss only', async () => {
+    const f = new FSQ({ levels: [5, 4, 3], dim: 8, seed: 0 });
+    const m = new VQVAE({ bottleneck: f, dim: 8, seed: 0 });
+    assert.ok([...m.namedVariables().keys()].includes('bottleneck/projectIn.kernel'));
+    const tr = new VQVAETrainer(m, { batchSize: 8, learningRate: 3e-3 });
+    const x = blobs(8);
+    const h = await tr.fit(x, { epochs: 6 });
+    assert.ok(h.every((s) => s.quantizerLoss === 0 && Math.abs(s.loss - s.reconMse) < 1e-7));
+    assert.ok(h[5].loss < h[0].loss, `${h[0].loss} → ${h[5].loss}`);
+    const idx = m.encodeIndices(x);
+    assert.ok(Math.max(...idx.dataSync()) < 60);
+    assert.deepEqual(m.decodeIndices(idx).shape, [8, 28, 28, 1]);
+    tr.dispose(); m.dispose(); f.dispose(); x.dispose();
+  });
+
+  test('cpu and wasm agree on the loss and every gradient (the wasm training kernels)', async () => {
+    const q = vq(8, 8, 2);
+    const m = new VQVAE({ bottleneck: q, dim: 8, seed: 2 });
+    const x = blobs(2, 4);
+    const run = () => {
+      const { value, grads } = tf.variableGrads(() => m.computeLoss(x).loss, m.trainableVariables());
+      const out = [value, ...Object.values(grads)].map((t) => Array.from(t.dataSync()));
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    const onWasm = run();
+    await tf.setBackend('cpu');
+    const onCpu = run();
+    await tf.setBackend('wasm');
+    assert.equal(onWasm.length, m.trainableVariables().length + 1);
+    onWasm.forEach((w, i) => {
+      const c = onCpu[i];
+      const scale = Math.max(1e-6, ...c.map(Math.abs));
+      const err = Math.max(...w.map((v, j) => Math.abs(v - c[j])));
+      assert.ok(err <= 1e-3 * scale + 1e-6, `tensor ${i}: max |wasm − cpu| ${err} (scale ${scale})`);
+    });
+    m.dispose(); q.dispose(); x.dispose();
+  });
+
+  test('bad input: clear errors naming the argument', () => {
+    const q = vq();
+    assert.throws(() => new VQVAE({ bottleneck: q, dim: 16 }), /opts\.bottleneck: its dim 8 ≠ opts\.dim 16/);
+    assert.throws(() => new VQVAE({ bottleneck: q, dim: 8, sed: 1 } as never), /unknown option "sed"/);
+    assert.throws(() => new VQVAE({ bottleneck: {} as never }), /opts\.bottleneck: expected a quantizer/);
+    assert.throws(() => new VQVAE({ bottleneck: q, dim: 0 }), /opts\.dim: expected an integer/);
+    const m = new VQVAE({ bottleneck: q, dim: 8 });
+    assert.throws(() => m.encode(tf.zeros([2, 28, 28, 3]) as tf.Tensor4D), /encode\(x\): expected 1 channel/);
+    assert.throws(() => m.encode(tf.zeros([2, 30, 30, 1]) as tf.Tensor4D), /encode\(x\): height and width must be multiples of 4/);
+    assert.throws(() => m.decode(tf.zeros([2, 7, 7, 3]) as tf.Tensor4D), /decode\(zq\): expected a tensor \[N, h, w, 8\]/);
+    assert.throws(() => m.decodeIndices(tf.zeros([2, 7]) as never), /decodeIndices\(indices\)/);
+    assert.throws(() => new VQVAETrainer(m, { batchSize: 0 }), /opts\.batchSize/);
+    assert.throws(() => new VQVAETrainer(m, { learningRat: 1 } as never), /unknown option "learningRat"/);
+    m.dispose(); q.dispose();
+  });
+});
