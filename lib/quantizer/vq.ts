@@ -47,7 +47,7 @@ export type VQOutput = {
   codebookLoss: tf.Scalar;
   /** Σ_k p̄_k log(p̄_k + 1e-10), p̄ = mean softmax(−d / T); unweighted (seed 000).   [] */
   entropyLoss: tf.Scalar;
-  /** codebookLoss + β·commitLoss + entropyWeight·entropyLoss (without codebookLoss under EMA, as Sonnet).   [] */
+  /** codebookLoss + β·commitLoss + entropyWeight·entropyLoss (under EMA the first term has no gradient).   [] */
   loss: tf.Scalar;
   /** exp(−Σ p log p) of this batch's hard assignment frequencies.   [] */
   perplexity: tf.Scalar;
@@ -147,8 +147,9 @@ export class VectorQuantizer {
       // seed 000: p̄ = mean_n softmax(−d / T), entropyLoss = Σ p̄ log(p̄ + 1e-10) = −H(p̄).
       const pbar = tf.mean(tf.softmax(tf.div(tf.neg(d), o.entropyTemperature)), 0); // [K]
       const entropyLoss = tf.sum(tf.mul(pbar, tf.log(tf.add(pbar, 1e-10)))) as tf.Scalar;
-      let loss = tf.add(tf.mul(commitLoss, o.commitmentWeight), tf.mul(entropyLoss, o.entropyWeight)) as tf.Scalar;
-      if (!o.ema) loss = tf.add(codebookLoss, loss) as tf.Scalar;
+      // Under EMA codebookLoss has no gradient at all (sg(z), sg(codebook)): it only adds its value, so
+      // curves compare across variants; Sonnet's VectorQuantizerEMA loss is loss − codebookLoss.
+      const loss = tf.addN([codebookLoss, tf.mul(commitLoss, o.commitmentWeight), tf.mul(entropyLoss, o.entropyWeight)]) as tf.Scalar;
       const { perplexity, usage } = perplexityAndUsage(tf.mean(onehot, 0) as tf.Tensor1D);
       if (training) this.trainStep(x, onehot, idx);
       return {
