@@ -28,7 +28,11 @@ export interface VectorQuantizerOptions {
   distance?: CodebookDistance;
   /** Train the codebook by exponential moving averages instead of gradients (`{}` or `true` for the defaults). */
   ema?: EmaOptions | boolean;
-  /** Re-seed codes whose EMA usage count (vectors per batch) falls below this (> 0), from the current batch. */
+  /**
+   * Re-seed codes whose EMA usage count (vectors per batch, averaged with ema.decay, or 0.99
+   * without ema) falls below this (> 0) from random vectors of the current batch (Jukebox).
+   * A re-seeded code starts with this count as grace. Runs in training-mode forwards.
+   */
   deadCodeThreshold?: number;
   /** Seed for init, k-means and restarts; the same seed gives the same codebook and indices. */
   seed?: number;
