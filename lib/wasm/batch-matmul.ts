@@ -9,7 +9,24 @@
  * the fast path; truly batched×batched products still use the shipped loop.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TensorInfo, withScope } from './ops';
+import { KernelScope, TensorInfo, withScope } from './ops';
+
+/**
+ * XNNPACK's fully-connected operator is cached by the weights' tensor id alone (not its
+ * shape): the same buffer used as B with another [K, N] would reuse an operator built for the
+ * wrong sizes. Remember the [K, N] each buffer was used with; on a conflict, use an alias.
+ */
+const weightsShape = new WeakMap<object, string>();
+
+function weightsFor(s: KernelScope, b: TensorInfo, K: number, N: number): TensorInfo {
+  const sig = `${K}x${N}`;
+  const seen = weightsShape.get(b.dataId);
+  if (seen === undefined) {
+    weightsShape.set(b.dataId, sig);
+    return s.reshape(b, [1, K, N]);
+  }
+  return seen === sig ? s.reshape(b, [1, K, N]) : s.alias(b, [1, K, N]);
+}
 
 interface Args {
   inputs: tf.NamedTensorInfoMap;
@@ -36,7 +53,6 @@ function matMulImpl(kernelName: string, { inputs, backend, attrs }: Args): Tenso
   const rB = b.shape.length;
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-  if (!transposeA && !transposeB && batchA === 1 && batchB === 1) return shippedDirect();
   if (batchB !== 1) {
     // Batched right-hand side: only the shipped kernel handles it (broadcast included).
     return shippedDirect();
@@ -51,11 +67,11 @@ function matMulImpl(kernelName: string, { inputs, backend, attrs }: Args): Tenso
     N,
   ];
   return withScope(backend, (s) => {
-    let a2 = transposeA ? s.transpose(a, swapLast2(a.shape)) : a;
-    let b2 = transposeB ? s.transpose(b, swapLast2(b.shape)) : b;
+    const a1 = transposeA ? s.transpose(a, swapLast2(a.shape)) : a;
+    const b1 = transposeB ? s.transpose(b, swapLast2(b.shape)) : b;
     // Fold A's batch into rows: [batchA*M, K] @ [K, N] is exact because B is shared.
-    a2 = s.reshape(a2, [1, batchA * M, K]);
-    b2 = s.reshape(b2, [1, K, N]);
+    const a2 = s.reshape(a1, [1, batchA * M, K]);
+    const b2 = weightsFor(s, b1, K, N);
     const out = s.run(kernelName, { ...inputs, a: a2, b: b2 }, { ...rest, transposeA: false, transposeB: false });
     return s.reshape(out, outShape);
   });

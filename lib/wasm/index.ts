@@ -8,6 +8,7 @@
  *  - BatchMatMul, _FusedMatMul (replace: the shipped ones leave XNNPACK for any transposed or
  *                            batched product, i.e. for both products of every matMul gradient)
  *  - UnsortedSegmentSum    (missing: the gradient of tf.gather)
+ *  - Identity              (replace: the shipped one copies the buffer on every clone())
  * Each is composed of kernels wasm runs natively (XNNPACK convolution / fully-connected,
  * Transpose, Slice) or is a single pass over the wasm heap; all intermediates are freed.
  */
@@ -18,6 +19,7 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { batchMatMulConfig, fusedMatMulConfig } from './batch-matmul';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
+import { identityConfig } from './reductions';
 
 export { setWasmThreads, requestedWasmThreads, wasmThreadsInUse } from './threads';
 export { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
@@ -30,6 +32,7 @@ export const WASM_KERNELS: ReadonlyArray<{ name: string; replaces: boolean; why:
   { name: tf.BatchMatMul, replaces: true, why: 'wasm leaves XNNPACK for transposed/batched products (matMul gradients)' },
   { name: tf._FusedMatMul, replaces: true, why: 'same as BatchMatMul, for fused (dense-layer) products' },
   { name: tf.UnsortedSegmentSum, replaces: false, why: 'missing in wasm: gradient of gather' },
+  { name: tf.Identity, replaces: true, why: 'wasm copies on clone(); tensors are immutable, so share the buffer' },
 ];
 
 const configs: tf.KernelConfig[] = [
@@ -38,6 +41,7 @@ const configs: tf.KernelConfig[] = [
   batchMatMulConfig,
   fusedMatMulConfig,
   unsortedSegmentSumConfig,
+  identityConfig,
 ];
 
 let registered = false;

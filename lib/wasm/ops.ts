@@ -45,7 +45,25 @@ export function asWasm(backend: unknown): BackendWasm {
 /** Owns the intermediates of one kernel invocation. */
 export class KernelScope {
   private readonly owned: TensorInfo[] = [];
+  private readonly aliases: TensorInfo[] = [];
   constructor(readonly backend: BackendWasm) {}
+
+  /**
+   * A new tensor id over x's memory (no copy), with any shape of the same size. wasm's
+   * XNNPACK caches some operators by tensor id (the fully-connected operator by its weights'
+   * id, ignoring shape); an alias gives an operator of its own that dies with the alias.
+   * Released (without freeing the memory) by dispose().
+   */
+  alias(x: TensorInfo, shape: number[]): TensorInfo {
+    if (tf.util.sizeFromShape(shape) !== tf.util.sizeFromShape(x.shape)) {
+      throw new Error(`alias: size mismatch ${x.shape} -> ${shape}`);
+    }
+    const data = this.backend.dataIdMap.get(x.dataId);
+    if (!data) throw new Error('alias: unknown dataId');
+    const out = this.backend.makeOutput(shape, x.dtype, data.memoryOffset);
+    this.aliases.push(out);
+    return out;
+  }
 
   /** Run wasm kernel `name` (the shipped one when we overrode it); the result is owned. */
   run(name: string, inputs: tf.NamedTensorInfoMap, attrs: Attrs = {}): TensorInfo {
@@ -88,16 +106,37 @@ export class KernelScope {
     return this.run('Slice', { x }, { begin, size });
   }
 
+  /** A float32 buffer filled with `value`, owned. */
+  fill(shape: number[], value: number): TensorInfo {
+    const out = this.make(shape);
+    heapF32(this.backend, out).fill(value);
+    return out;
+  }
+
   /** Take `t` out of the scope: it survives `dispose()` (used for the kernel's output). */
-  keep<T extends TensorInfo>(t: T): T {
+  keep(t: TensorInfo): TensorInfo {
     const i = this.owned.lastIndexOf(t);
-    if (i >= 0) this.owned.splice(i, 1);
-    return t;
+    if (i >= 0) {
+      this.owned.splice(i, 1);
+      return t;
+    }
+    if (this.aliases.includes(t)) throw new Error('KernelScope.keep: an alias cannot outlive its scope');
+    // Not made here (an input passed through): the output needs a reference of its own.
+    this.backend.incRef(t.dataId);
+    return { dataId: t.dataId, shape: t.shape.slice(), dtype: t.dtype };
   }
 
   dispose(): void {
     for (const t of this.owned) this.backend.disposeData(t.dataId);
     this.owned.length = 0;
+    for (const t of this.aliases) {
+      const data = this.backend.dataIdMap.get(t.dataId);
+      if (!data) continue;
+      // Drop the id (and the operators cached on it) but not the memory: x owns that.
+      this.backend.wasm.tfjs.disposeData(data.id);
+      this.backend.dataIdMap.delete(t.dataId);
+    }
+    this.aliases.length = 0;
   }
 }
 
