@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { VectorQuantizer } from '../lib/quantizer/index';
 import {
-  GatedPixelCNN, VQVAE, checkpointExists, checkpointPath, fileCheckpointHandler, loadCheckpoint, saveCheckpoint,
+  GatedPixelCNN, VQVAE, checkpointExists, loadOrTrain, checkpointPath, fileCheckpointHandler, loadCheckpoint, saveCheckpoint,
 } from '../lib/vqvae/index';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vq-ckpt-'));
@@ -81,6 +81,17 @@ describe('checkpoints', () => {
     assert.equal((art.modelTopology as { arch: string }).arch, 'gated-pixelcnn');
     assert.ok(art.weightSpecs!.some((s) => s.name === 'block0/condV'));
     p.dispose(); q.dispose(); codes.dispose();
+  });
+
+  test('loadOrTrain: trains and saves once, then reuses unless told to retrain', async () => {
+    const a = make(7);
+    let trained = 0;
+    const train = async () => { trained++; return { run: trained }; };
+    assert.deepEqual(await loadOrTrain(a, 'lot', train, { dir }), { loaded: false, meta: { run: 1 } });
+    assert.deepEqual(await loadOrTrain(a, 'lot', train, { dir }), { loaded: true, meta: { run: 1 } });
+    assert.deepEqual(await loadOrTrain(a, 'lot', train, { dir, retrain: true }), { loaded: false, meta: { run: 2 } });
+    assert.equal(trained, 2);
+    free(a);
   });
 
   test('bad input: clear errors', async () => {

@@ -162,3 +162,20 @@ export async function loadCheckpoint(model: Checkpointable, name: string, opts: 
   tf.dispose(Object.values(tensors));
   return (art.userDefinedMetadata ?? {}) as Record<string, unknown>;
 }
+
+/**
+ * For notebooks: load <name> when it exists (unless `retrain`), else run `train()` and save
+ * what it returns as meta. A stored checkpoint of another config is an error, not a retrain.
+ */
+export async function loadOrTrain(
+  model: Checkpointable, name: string, train: () => Promise<Record<string, unknown> | void>,
+  opts: { retrain?: boolean; dir?: string } = {},
+): Promise<{ loaded: boolean; meta: Record<string, unknown> }> {
+  checkKeys('loadOrTrain', opts, ['retrain', 'dir']);
+  if (!opts.retrain && checkpointExists(name, { dir: opts.dir })) {
+    return { loaded: true, meta: await loadCheckpoint(model, name, { dir: opts.dir }) };
+  }
+  const meta = (await train()) ?? {};
+  await saveCheckpoint(model, name, { dir: opts.dir, meta });
+  return { loaded: false, meta };
+}

@@ -13,7 +13,7 @@ export type { PriorStepMetrics } from './prior';
 export { loadMnist, npmMnistArrays, idxMnistArrays, parseIdx, IDX_FILES, NPM_TEST_PER_CLASS } from './data';
 export type { MnistData, MnistSplit, MnistArrays, MnistOptions } from './data';
 export {
-  saveCheckpoint, loadCheckpoint, checkpointExists, checkpointPath, fileCheckpointHandler, defaultCheckpointDir,
+  saveCheckpoint, loadCheckpoint, loadOrTrain, checkpointExists, checkpointPath, fileCheckpointHandler, defaultCheckpointDir,
 } from './checkpoint';
 export type { Checkpointable, SaveOptions, HandlerOptions } from './checkpoint';
 export { mulberry32 } from './rng';

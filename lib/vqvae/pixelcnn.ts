@@ -80,7 +80,9 @@ export class GatedBlock implements ParamHolder {
     this.vToH = new Conv2D(2 * p, 2 * p, 1, 1, 0, rand);
     this.hConv = new MaskedConv3(type, p, 2 * p, rand);
     this.hOut = new Conv2D(p, p, 1, 1, 0, rand);
-    const cond = (): tf.Variable => tf.variable(tf.zeros([numClasses, 2 * p]));
+    // V·onehot(class): a bias-free nn.Linear(numClasses, 2p), init U(±1/√numClasses).
+    const b = 1 / Math.sqrt(Math.max(1, numClasses));
+    const cond = (): tf.Variable => tf.variable(tf.tensor2d(uniformArray(numClasses * 2 * p, -b, b, rand), [numClasses, 2 * p]));
     this.condV = numClasses > 0 ? cond() : null;
     this.condH = numClasses > 0 ? cond() : null;
   }
