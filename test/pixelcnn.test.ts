@@ -54,7 +54,7 @@ describe('GatedPixelCNN', () => {
         b[q] = (b[q] + 3) % K; // change sample 0 at position q
         const l = logitsOf(p, b, 2, labels);
         for (let pos = 0; pos < 49; pos++) {
-          const changed = [...Array(K).keys()].some((k) => Math.abs(l[pos * K + k] - base[pos * K + k]) > 1e-6);
+          const changed = [...Array(K).keys()].some((k) => l[pos * K + k] !== base[pos * K + k]); // exact
           if (pos <= q) assert.ok(!changed, `classes ${numClasses}: output ${pos} depends on input ${q}`);
           if (pos === q + 1 && q % 7 !== 6) assert.ok(changed, `output ${pos} should see input ${q} on its left`);
           if (pos === q + 7) assert.ok(changed, `output ${pos} should see input ${q} above it`);
@@ -68,6 +68,20 @@ describe('GatedPixelCNN', () => {
       }
       p.dispose();
     }
+  });
+
+  test('the default depth (A + 5 B blocks) sees the whole past of a 7×7 grid: no blind spot', () => {
+    const p = new GatedPixelCNN({ codebookSize: K, channels: 4, seed: 2 });
+    assert.equal(p.blocks.length, 6);
+    const a = grids(1, 3);
+    const base = logitsOf(p, a, 1);
+    for (let q = 0; q < 48; q++) {
+      const b = a.slice();
+      b[q] = (b[q] + 1) % K;
+      const l = logitsOf(p, b, 1);
+      assert.ok([...Array(K).keys()].some((k) => l[48 * K + k] !== base[48 * K + k]), `output 48 ignores input ${q}`);
+    }
+    p.dispose();
   });
 
   test('training lowers the NLL below log2 K bits per code; no leaks; sampling', async () => {
