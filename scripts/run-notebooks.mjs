@@ -8,6 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ROOT, ensureEnv, jupyterProcessEnv, listNotebooks } from './pyenv.mjs';
+import { ChromiumMissingError } from './chromium.mjs';
+import { addStaticFigures, createFigureRenderer } from './static-figures.mjs';
 
 const filters = process.argv.slice(2);
 const env = ensureEnv();
@@ -24,6 +26,24 @@ const backend = spawnSync(process.execPath, ['-e', "require('./dist/lib/index.js
 console.log(`${(backend.stdout || backend.stderr).trim()}`);
 console.log(`executing ${notebooks.length} notebook(s) with kernel 'tslab' (Python env ${env.prefix})`);
 
+// Static PNGs of the plotly figures (scripts/static-figures.mjs), for viewers without JavaScript.
+// Without Chromium the notebooks still run; the figures are then left without PNG, loudly.
+let renderer = null;
+let staticSkipped = null;
+async function staticFigures(nb) {
+  if (staticSkipped) return 'static figures skipped: no Chromium';
+  try {
+    renderer ??= await createFigureRenderer();
+    const { figures } = await addStaticFigures(nb, { renderer });
+    return `${figures} static figure(s) rendered`;
+  } catch (e) {
+    if (!(e instanceof ChromiumMissingError)) throw e;
+    staticSkipped = e.message;
+    console.warn(`WARNING: ${e.message}\nWARNING: plotly figures get no static PNG (GitHub/nbviewer will show none).`);
+    return 'static figures skipped: no Chromium';
+  }
+}
+
 const t0 = Date.now();
 const times = [];
 for (const [i, nb] of notebooks.entries()) {
@@ -37,10 +57,20 @@ for (const [i, nb] of notebooks.entries()) {
   const secs = (Date.now() - start) / 1000;
   if (r.status !== 0) {
     console.error(`[${i + 1}/${notebooks.length}] ${name} FAILED after ${secs.toFixed(1)} s`);
+    await renderer?.close();
+    process.exit(1);
+  }
+  let figs;
+  try {
+    figs = await staticFigures(nb);
+  } catch (e) {
+    await renderer?.close();
+    console.error(`[${i + 1}/${notebooks.length}] ${name}: static figures FAILED: ${e.message}`);
     process.exit(1);
   }
   times.push([name, secs]);
-  console.log(`[${i + 1}/${notebooks.length}] ${name} ok in ${secs.toFixed(1)} s`);
+  console.log(`[${i + 1}/${notebooks.length}] ${name} ok in ${secs.toFixed(1)} s, ${figs}`);
 }
+await renderer?.close();
 console.log(`\nall ${notebooks.length} notebook(s) executed in ${((Date.now() - t0) / 1000).toFixed(1)} s:`);
 for (const [name, secs] of times) console.log(`  ${secs.toFixed(1).padStart(7)} s  ${name}`);
