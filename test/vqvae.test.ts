@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
-import { ConvTranspose2D, VQVAE, VQVAETrainer, epochBatches, evaluateVQVAE, codeStats } from '../lib/vqvae/index';
+import { ConvTranspose2D, VQVAE, VQVAETrainer, encodeDataset, epochBatches, evaluateVQVAE, codeStats } from '../lib/vqvae/index';
 import { mulberry32 } from '../lib/vqvae/rng';
 
 const vq = (dim = 8, K = 8, seed = 0) => new VectorQuantizer({ codebookSize: K, dim, seed, checkFinite: false });
@@ -98,8 +98,13 @@ describe('VQVAE', () => {
     const first = tr.history[0].loss, last = hist[hist.length - 1].loss;
     assert.ok(last < 0.5 * first, `loss ${first} → ${last}`);
     assert.ok(hist.every((h) => Number.isFinite(h.loss) && h.reconMse <= h.loss + 1e-7));
-    await evaluateVQVAE(m, x, { batchSize: 5 });
-    tf.dispose(m.encodeIndices(x));
+    const ev = await evaluateVQVAE(m, x, { batchSize: 5 });
+    assert.ok(Math.abs(ev.mse - tr.history[tr.history.length - 1].reconMse) < 0.05 && ev.counts.reduce((a, b) => a + b) === 16 * 49);
+    const all = await encodeDataset(m, x, { batchSize: 5 });
+    const once = m.encodeIndices(x);
+    assert.deepEqual(all.shape, [16, 7, 7]);
+    assert.deepEqual(all.dataSync(), once.dataSync());
+    tf.dispose([all, once]);
     assert.equal(tf.memory().numTensors, n0, 'numTensors unchanged after evaluate / encodeIndices');
     tr.dispose(); m.dispose(); q.dispose(); x.dispose();
   });

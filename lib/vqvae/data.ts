@@ -44,8 +44,8 @@ export interface MnistOptions {
 
 /** The repository root (this file compiles to <repo>/dist/lib/vqvae/). */
 export function repoRoot(): string {
-  const up = path.resolve(__dirname, '..', '..');
-  return path.basename(up) === 'dist' ? path.dirname(up) : path.resolve(__dirname, '..', '..');
+  const up = path.resolve(__dirname, '..', '..'); // <repo>/dist, or <repo> when run from lib/
+  return path.basename(up) === 'dist' ? path.dirname(up) : up;
 }
 
 export const NPM_TEST_PER_CLASS = 100;

@@ -4,7 +4,7 @@ export type { VQVAEOptions, VQVAEConfig, VQVAEForward, VQVAELoss } from './model
 export { checkBottleneck, bottleneckVariables, describeBottleneck } from './bottleneck';
 export type { Bottleneck, BottleneckOutput } from './bottleneck';
 export { Conv2D, ConvTranspose2D } from './layers';
-export { VQVAETrainer, TrainerBase, evaluateVQVAE, epochBatches, codeStats } from './train';
+export { VQVAETrainer, TrainerBase, evaluateVQVAE, encodeDataset, epochBatches, codeStats } from './train';
 export type { StepMetrics, TrainProgress, TrainerOptions, FitOptions } from './train';
 export { GatedPixelCNN, GatedBlock, causalMask } from './pixelcnn';
 export type { PixelCNNOptions, PixelCNNConfig, MaskType } from './pixelcnn';

@@ -236,3 +236,17 @@ export async function evaluateVQVAE(
   }
   return { mse: sse / images.size, ...codeStats(counts), counts };
 }
+
+/** Code indices of a whole image set, batch by batch: images [N, H, W, C] → int32 [N, H/4, W/4]. */
+export async function encodeDataset(model: VQVAE, images: tf.Tensor4D, opts: { batchSize?: number } = {}): Promise<tf.Tensor3D> {
+  checkKeys('encodeDataset', opts, ['batchSize']);
+  const bs = checkInt('encodeDataset opts.batchSize', opts.batchSize ?? 500);
+  const parts: tf.Tensor3D[] = [];
+  for (let i = 0; i < images.shape[0]; i += bs) {
+    parts.push(tf.tidy(() => model.encodeIndices(images.slice(i, Math.min(bs, images.shape[0] - i)))));
+    await nextTick();
+  }
+  const out = tf.concat(parts) as tf.Tensor3D;
+  tf.dispose(parts);
+  return out;
+}
