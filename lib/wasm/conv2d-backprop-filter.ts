@@ -17,7 +17,7 @@
  * and the convolution runs on XNNPACK like any forward conv.
  */
 import * as tf from '@tensorflow/tfjs';
-import { explicitPad, KernelScope, TensorInfo, withScope } from './ops';
+import { explicitPad, padToNHWC, KernelScope, TensorInfo, withScope } from './ops';
 
 type Shape4 = [number, number, number, number];
 
@@ -76,7 +76,7 @@ export function conv2DBackpropFilterKernel({ inputs, backend, attrs }: Conv2DBac
       xh = s.transpose(x, [0, 2, 3, 1]);
       dyh = s.transpose(dy, [0, 2, 3, 1]);
     }
-    return conv2dBackpropFilterNHWC(s, xh, dyh, a.filterShape as Shape4, a.strides, a.pad, a.dimRoundingMode);
+    return conv2dBackpropFilterNHWC(s, xh, dyh, a.filterShape as Shape4, a.strides, padToNHWC(a.pad, a.dataFormat), a.dimRoundingMode);
   });
 }
 

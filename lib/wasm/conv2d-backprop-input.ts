@@ -20,7 +20,7 @@
  * wastes s_H*s_W of the work), and for stride 1 it is a plain conv with the flipped filter.
  */
 import * as tf from '@tensorflow/tfjs';
-import { explicitPad, heapF32, KernelScope, TensorInfo, withScope } from './ops';
+import { explicitPad, padToNHWC, heapF32, KernelScope, TensorInfo, withScope } from './ops';
 
 type Shape4 = [number, number, number, number];
 
@@ -163,7 +163,7 @@ export function conv2DBackpropInputKernel({ inputs, backend, attrs }: Conv2DBack
     if (a.dataFormat === 'NCHW') {
       const [b, c, h, w] = a.inputShape;
       const dyh = s.transpose(dy, [0, 2, 3, 1]);
-      const dx = conv2dBackpropInputNHWC(s, dyh, filter, [b, h, w, c], a.strides, a.pad, a.dimRoundingMode);
+      const dx = conv2dBackpropInputNHWC(s, dyh, filter, [b, h, w, c], a.strides, padToNHWC(a.pad, a.dataFormat), a.dimRoundingMode);
       return s.transpose(dx, [0, 3, 1, 2]);
     }
     return conv2dBackpropInputNHWC(s, dy, filter, a.inputShape as Shape4, a.strides, a.pad, a.dimRoundingMode);

@@ -176,3 +176,11 @@ export function heapI32(backend: BackendWasm, t: TensorInfo): Int32Array {
 export function explicitPad(top: number, bottom: number, left: number, right: number): tf.backend_util.ExplicitPadding {
   return [[0, 0], [top, bottom], [left, right], [0, 0]];
 }
+
+type Pad = tf.backend_util.ExplicitPadding | 'same' | 'valid' | number;
+
+/** An explicit padding given for NCHW ([[0,0],[0,0],[t,b],[l,r]]) in NHWC order; others unchanged. */
+export function padToNHWC(pad: Pad, dataFormat: string): Pad {
+  if (dataFormat !== 'NCHW' || typeof pad !== 'object') return pad;
+  return [pad[0], pad[2], pad[3], pad[1]];
+}

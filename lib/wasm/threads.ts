@@ -20,7 +20,8 @@
  * (all tensors on it are lost) so the next `tf.setBackend('wasm')` starts the new build.
  */
 import * as fs from 'fs';
-import * as os from 'os';
+// The real module object (a namespace import is a frozen copy): its cpus is patched briefly.
+import os = require('os');
 import * as path from 'path';
 import * as crypto from 'crypto';
 import * as tf from '@tensorflow/tfjs';
@@ -92,7 +93,12 @@ async function threadedBackend(threads: number): Promise<tf.KernelBackend> {
   };
   wasmPkg.setThreadsCount(threads);
   const Ctor = wasmPkg.BackendWasm as unknown as new (m: EmscriptenModule) => tf.KernelBackend;
-  return new Ctor(module);
+  const backend = new Ctor(module); // creates XNNPACK's pool: threads - 1 pthreads start here
+  // Emscripten ref()s the worker of each running pthread, and the pool's threads never exit:
+  // unref them so that they do not keep Node alive after the program is done.
+  const pthread = module.PThread as { runningWorkers?: Array<{ unref?: () => void }> } | undefined;
+  for (const w of pthread?.runningWorkers ?? []) w.unref?.();
+  return backend;
 }
 
 /**
@@ -101,7 +107,9 @@ async function threadedBackend(threads: number): Promise<tf.KernelBackend> {
  */
 export function setWasmThreads(n: number, opts: { reinit?: boolean } = {}): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setWasmThreads: expected an integer >= 1, got ${n}`);
-  if (tf.findBackend('wasm') != null) {
+  // (tf.findBackend would start initialising the backend it looks up.)
+  const engine = tf.engine() as unknown as { registry: Record<string, unknown>; pendingBackendInit: unknown; backendName: string | null };
+  if ('wasm' in engine.registry || (engine.backendName === 'wasm' && engine.pendingBackendInit != null)) {
     if (!opts.reinit) {
       throw new Error('setWasmThreads: the wasm backend is already initialised; call it before tf.setBackend(\'wasm\') or pass { reinit: true }');
     }
