@@ -9,7 +9,7 @@ Three cases, the same computations as the TypeScript side:
   fsq-layer         FSQ forward+backward, levels [8,5,5,5], dim 64 (projections in/out),
                     same N: vectors/s
 
-Usage: torch_bench.py --threads N [--steps S] [--cases a,b,c] [--quick]
+Usage: torch_bench.py --threads N [--steps S] [--cases a,b,c] [--vq-n N] [--quick]
 Prints progress on stderr and one JSON object as the last line of stdout.
 """
 import argparse
@@ -198,6 +198,7 @@ def main():
     p.add_argument("--steps", type=int, default=0, help="timed steps per case (0: per-case default)")
     p.add_argument("--cases", default="vqvae-train-step,vq-layer,fsq-layer")
     p.add_argument("--quick", action="store_true", help="few steps (smoke test)")
+    p.add_argument("--vq-n", type=int, default=65536, help="vectors N of the VQ and FSQ cases")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     try:
@@ -217,7 +218,10 @@ def main():
         if a.quick:
             steps, warmup = 2, 1
         print(f"[torch {a.threads} thread(s)] {name} ...", file=sys.stderr, flush=True)
-        cases.append(fn(steps, warmup))
+        if name == "vqvae-train-step":
+            cases.append(fn(steps, warmup))
+        else:
+            cases.append(fn(steps, warmup, n=a.vq_n))
     print(json.dumps({
         "torch": torch.__version__, "python": platform.python_version(),
         "threads": torch.get_num_threads(), "cases": cases,

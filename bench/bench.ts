@@ -1,0 +1,492 @@
+/**
+ * `npm run bench [-- options]`: training-speed benchmark, TensorFlow.js against PyTorch, in one
+ * process. Cases (issue 5):
+ *   vqvae-train-step  seed 004 VQ-VAE, DL-Demos MNIST config (dim 32, K 32, batch 256, 28×28×1,
+ *                     Adam 2e-4, β 0.25): one optimizer step, images/s
+ *   vq-layer          VectorQuantizer forward + backward with the entropy term, N = 65,536,
+ *                     d = 64, K = 1,024: vectors/s
+ *   fsq-layer         FSQ forward + backward on the same N, levels [8,5,5,5]: vectors/s
+ * for each available backend (tfjs-node when it loads, wasm with 1 and with 2 threads, the
+ * pure-JS cpu backend with --cpu), and the same cases in PyTorch (bench/torch_bench.py) when a
+ * Python with torch is found (the bench installs nothing), at the same thread count (and at
+ * PyTorch's best thread count for the multi-threaded rows). Numbers are medians of N timed
+ * steps after warm-up; ratio = ours / PyTorch (> 1: faster).
+ *
+ * Options: --json (last stdout line is one JSON object) --quick --steps N --threads 1,2
+ *          --cases vqvae-train-step,vq-layer,fsq-layer --cpu --no-pytorch --profile
+ *          --vq-n N (VQ/FSQ vectors; default 65536) --python PATH
+ */
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { registerWasmKernels, setWasmThreads, wasmThreadsInUse } from '../lib/wasm/index';
+import { SeedVQVAE } from './seed-vqvae';
+
+type CaseName = 'vqvae-train-step' | 'vq-layer' | 'fsq-layer';
+const ALL_CASES: CaseName[] = ['vqvae-train-step', 'vq-layer', 'fsq-layer'];
+
+interface Options {
+  json: boolean;
+  quick: boolean;
+  steps: number;
+  threads: number[];
+  cases: CaseName[];
+  cpu: boolean;
+  pytorch: boolean;
+  profile: boolean;
+  vqN: number;
+  python: string | null;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    json: false, quick: false, steps: 0, threads: [], cases: [...ALL_CASES], cpu: false, pytorch: true,
+    profile: false, vqN: 65536, python: null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = (): string => {
+      const eq = a.indexOf('=');
+      if (eq >= 0) return a.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`bench: ${a} needs a value`);
+      return v;
+    };
+    const key = a.split('=')[0];
+    switch (key) {
+      case '--json': o.json = true; break;
+      case '--quick': o.quick = true; break;
+      case '--cpu': o.cpu = true; break;
+      case '--no-pytorch': o.pytorch = false; break;
+      case '--profile': o.profile = true; break;
+      case '--steps': o.steps = Number(val()); break;
+      case '--vq-n': o.vqN = Number(val()); break;
+      case '--python': o.python = val(); break;
+      case '--threads': o.threads = val().split(',').map(Number); break;
+      case '--cases': {
+        const c = val().split(',') as CaseName[];
+        for (const n of c) if (!ALL_CASES.includes(n)) throw new Error(`bench: unknown case ${n} (expected ${ALL_CASES.join(', ')})`);
+        o.cases = c;
+        break;
+      }
+      default: throw new Error(`bench: unknown option ${a}`);
+    }
+  }
+  if (o.threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error('bench: --threads expects positive integers');
+  if (!(Number.isInteger(o.vqN) && o.vqN > 0)) throw new Error('bench: --vq-n expects a positive integer');
+  return o;
+}
+
+const log = (msg: string): void => {
+  process.stderr.write(`${msg}\n`);
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Time `step` (sync or async) `steps` times after `warmup` calls; ms per call. */
+async function timeSteps(step: () => unknown, warmup: number, steps: number): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await step();
+  const out: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    await step();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+interface Measured {
+  name: CaseName;
+  unit: string;
+  /** items (images, vectors) per step */
+  items: number;
+  samplesMs: number[];
+  impl: string;
+  note?: string;
+}
+
+// ------------------------------------------------------------------ the cases
+
+interface LibVQVAE {
+  VQVAE?: new (o: { bottleneck: unknown; dim?: number; seed?: number }) => { dispose(): void };
+  VQVAETrainer?: new (m: unknown, o: { batchSize?: number; learningRate?: number }) => {
+    trainStep(b: tf.Tensor4D): Promise<unknown>;
+    dispose(): void;
+  };
+}
+interface LibQuantizer {
+  VectorQuantizer?: new (o: Record<string, unknown>) => {
+    forward(z: tf.Tensor, o?: { training?: boolean }): { quantized: tf.Tensor; loss: tf.Scalar };
+    trainableVariables(): tf.Variable[];
+    dispose(): void;
+  };
+  FSQ?: new (o: Record<string, unknown>) => {
+    forward(z: tf.Tensor, o?: { training?: boolean }): { quantized: tf.Tensor };
+    projectIn: { kernel: tf.Variable; bias: tf.Variable } | null;
+    projectOut: { kernel: tf.Variable; bias: tf.Variable } | null;
+  };
+}
+
+function libModule<T>(rel: string): T {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(rel) as T;
+  } catch {
+    return {} as T;
+  }
+}
+
+async function vqvaeCase(steps: number, warmup: number, batch = 256): Promise<Measured> {
+  const x = tf.tidy(() => tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D);
+  const vqvae = libModule<LibVQVAE>('../lib/vqvae/index');
+  const quant = libModule<LibQuantizer>('../lib/quantizer/index');
+  try {
+    if (vqvae.VQVAE && vqvae.VQVAETrainer && quant.VectorQuantizer) {
+      const vq = new quant.VectorQuantizer({ codebookSize: 32, dim: 32, commitmentWeight: 0.25, seed: 0, checkFinite: false });
+      const model = new vqvae.VQVAE({ bottleneck: vq, dim: 32, seed: 0 });
+      const trainer = new vqvae.VQVAETrainer(model, { batchSize: batch, learningRate: 2e-4 });
+      try {
+        const ms = await timeSteps(() => trainer.trainStep(x), warmup, steps);
+        return { name: 'vqvae-train-step', unit: 'images/s', items: batch, samplesMs: ms, impl: 'lib/vqvae VQVAE + VQVAETrainer.trainStep' };
+      } finally {
+        trainer.dispose();
+        model.dispose();
+        vq.dispose();
+      }
+    }
+    const m = new SeedVQVAE();
+    try {
+      const ms = await timeSteps(() => m.trainStep(x), warmup, steps);
+      return { name: 'vqvae-train-step', unit: 'images/s', items: batch, samplesMs: ms, impl: 'bench/seed-vqvae.ts (lib/vqvae not available)' };
+    } finally {
+      m.dispose();
+    }
+  } finally {
+    x.dispose();
+  }
+}
+
+/** Bytes the library's VQ layer keeps alive for its backward pass, roughly: ~24 [N, K] floats. */
+const vqTapeBytes = (n: number, k: number): number => 24 * 4 * n * k;
+
+async function vqCase(steps: number, warmup: number, n: number, backend: string): Promise<Measured> {
+  const quant = libModule<LibQuantizer>('../lib/quantizer/index');
+  if (!quant.VectorQuantizer) throw new Error('lib/quantizer does not export VectorQuantizer');
+  const K = 1024;
+  const d = 64;
+  let note: string | undefined;
+  let nRun = n;
+  // wasm32's heap stops at 4 GiB: run the largest power-of-two fraction of N that fits.
+  if (backend === 'wasm') {
+    while (vqTapeBytes(nRun, K) > 3.2e9 && nRun > 1024) nRun = Math.ceil(nRun / 2);
+    if (nRun !== n) {
+      note = `N=${nRun}: the layer's backward keeps ~${(vqTapeBytes(n, K) / 2 ** 30).toFixed(1)} GiB of [N,K] tensors at N=${n}, over wasm's 4 GiB heap`;
+    }
+  }
+  const vq = new quant.VectorQuantizer({ codebookSize: K, dim: d, entropyWeight: 0.1, seed: 0, checkFinite: false });
+  const z = tf.variable(tf.randomNormal([nRun, d], 0, 1, 'float32', 2), true);
+  const vars = [z, ...vq.trainableVariables()];
+  const step = () => tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = vq.forward(z, { training: false });
+      return tf.add(tf.mean(tf.square(out.quantized)), out.loss) as tf.Scalar;
+    }, vars);
+    for (const g of Object.values(grads)) g.dataSync();
+    return value.dataSync()[0];
+  });
+  try {
+    const ms = await timeSteps(step, warmup, steps);
+    return { name: 'vq-layer', unit: 'vectors/s', items: nRun, samplesMs: ms, impl: 'lib/quantizer VectorQuantizer (entropyWeight 0.1)', note };
+  } finally {
+    z.dispose();
+    vq.dispose();
+  }
+}
+
+async function fsqCase(steps: number, warmup: number, n: number): Promise<Measured> {
+  const quant = libModule<LibQuantizer>('../lib/quantizer/index');
+  if (!quant.FSQ) throw new Error('lib/quantizer does not export FSQ');
+  const fsq = new quant.FSQ({ levels: [8, 5, 5, 5], dim: 64, seed: 0, checkFinite: false });
+  const z = tf.variable(tf.randomNormal([n, 64], 0, 1, 'float32', 3), true);
+  const proj = [fsq.projectIn, fsq.projectOut].filter((p): p is { kernel: tf.Variable; bias: tf.Variable } => p !== null);
+  const vars = [z, ...proj.flatMap((p) => [p.kernel, p.bias])];
+  const step = () => tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = fsq.forward(z, { training: false });
+      return tf.mean(tf.square(out.quantized)) as tf.Scalar;
+    }, vars);
+    for (const g of Object.values(grads)) g.dataSync();
+    return value.dataSync()[0];
+  });
+  try {
+    const ms = await timeSteps(step, warmup, steps);
+    return { name: 'fsq-layer', unit: 'vectors/s', items: n, samplesMs: ms, impl: 'lib/quantizer FSQ (levels [8,5,5,5], dim 64)' };
+  } finally {
+    z.dispose();
+    for (const p of proj) tf.dispose([p.kernel, p.bias]);
+  }
+}
+
+/** Per-kernel profile of one VQ-VAE step (kernel → total ms, calls), most expensive first. */
+async function profileVQVAE(batch = 256): Promise<Array<{ kernel: string; ms: number; calls: number }>> {
+  const x = tf.tidy(() => tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D);
+  const m = new SeedVQVAE();
+  try {
+    m.trainStep(x);
+    m.trainStep(x);
+    const prof = await tf.profile(() => { m.trainStep(x, false); });
+    const agg = new Map<string, { ms: number; calls: number }>();
+    // The profile lists op-level wrappers around the kernels they call; keep kernels only.
+    for (const k of prof.kernels) {
+      if (/__op$|^forward$/.test(k.name)) continue;
+      const a = agg.get(k.name) ?? { ms: 0, calls: 0 };
+      a.ms += k.kernelTimeMs as number;
+      a.calls += 1;
+      agg.set(k.name, a);
+    }
+    return [...agg.entries()].map(([kernel, v]) => ({ kernel, ...v })).sort((a, b) => b.ms - a.ms);
+  } finally {
+    m.dispose();
+    x.dispose();
+  }
+}
+
+// ------------------------------------------------------------------ PyTorch
+
+interface TorchCase { name: CaseName; unit: string; ms: number; value: number; samples_ms: number[] }
+interface TorchRun { torch: string; python: string; threads: number; cases: TorchCase[] }
+
+function findPython(explicit: string | null): { python: string; torch: string; blas: string } | null {
+  const candidates = [explicit, process.env.VQ_PYTHON, 'python3', '/usr/bin/python3', 'python'].filter(
+    (c): c is string => typeof c === 'string' && c.length > 0);
+  for (const py of [...new Set(candidates)]) {
+    const r = spawnSync(py, ['-c', 'import torch,re;c=torch.__config__.show();m=re.search(r"BLAS_INFO=(\\w+)",c);print(torch.__version__, m.group(1) if m else "?")'], {
+      encoding: 'utf8', timeout: 120_000,
+    });
+    if (r.status === 0) {
+      const [version, blas] = r.stdout.trim().split(/\s+/);
+      return { python: py, torch: version, blas: blas ?? '?' };
+    }
+  }
+  return null;
+}
+
+function runTorch(python: string, threads: number, cases: CaseName[], o: Options, n: number): TorchRun | null {
+  const script = path.resolve(__dirname, '..', '..', 'bench', 'torch_bench.py');
+  const args = [script, '--threads', String(threads), '--cases', cases.join(','), '--vq-n', String(n)];
+  if (o.quick) args.push('--quick');
+  if (o.steps) args.push('--steps', String(o.steps));
+  log(`[bench] PyTorch, ${threads} thread(s): ${cases.join(', ')} ...`);
+  const r = spawnSync(python, args, { encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) {
+    log(`[bench] PyTorch run failed (${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+    return null;
+  }
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as TorchRun;
+}
+
+// ------------------------------------------------------------------ main
+
+interface Row {
+  name: CaseName;
+  backend: string;
+  threads: number | null;
+  unit: string;
+  ours: number;
+  ms: number;
+  steps: number;
+  impl: string;
+  note?: string;
+  pytorch: number | null;
+  pytorch_threads: number | null;
+  pytorch_ms: number | null;
+  ratio: number | null;
+}
+
+async function runCases(o: Options, backend: string, threads: number | null, rows: Row[], profile: boolean): Promise<
+  Array<{ kernel: string; ms: number; calls: number }> | null> {
+  const label = threads ? `${backend}, ${threads} thread(s)` : backend;
+  const slow = backend === 'cpu';
+  let prof: Array<{ kernel: string; ms: number; calls: number }> | null = null;
+  for (const name of o.cases) {
+    log(`[bench] ${label}: ${name} ...`);
+    const steps = o.quick ? 2 : o.steps || (name === 'vq-layer' ? 5 : slow ? 2 : 10);
+    const warmup = o.quick || slow || name === 'vq-layer' ? 1 : 3;
+    let m: Measured;
+    try {
+      if (name === 'vqvae-train-step') m = await vqvaeCase(steps, warmup);
+      else if (name === 'vq-layer') m = await vqCase(steps, warmup, slow ? Math.min(o.vqN, 4096) : o.vqN, backend);
+      else m = await fsqCase(steps, warmup, o.vqN);
+    } catch (e) {
+      log(`[bench] ${label}: ${name} failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      continue;
+    }
+    const ms = median(m.samplesMs);
+    rows.push({
+      name, backend, threads, unit: m.unit, ours: (m.items * 1000) / ms, ms, steps: m.samplesMs.length, impl: m.impl,
+      note: m.note ?? (slow && name === 'vq-layer' ? `N=${Math.min(o.vqN, 4096)} on the pure-JS backend` : undefined),
+      pytorch: null, pytorch_threads: null, pytorch_ms: null, ratio: null,
+    });
+    log(`[bench]   ${((m.items * 1000) / ms).toFixed(0)} ${m.unit} (${ms.toFixed(1)} ms/step, median of ${m.samplesMs.length})`);
+  }
+  if (profile && o.cases.includes('vqvae-train-step')) prof = await profileVQVAE();
+  return prof;
+}
+
+function fmt(v: number | null, digits = 0): string {
+  if (v === null || !Number.isFinite(v)) return '—';
+  return v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  tf.enableProdMode();
+  const cores = os.cpus().length;
+  const threads = o.threads.length ? o.threads : cores >= 2 ? [1, 2] : [1];
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.arch()}`,
+    node: process.version,
+    tfjs: tf.version.tfjs,
+    loadavg: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const profiles: Record<string, Array<{ kernel: string; ms: number; calls: number }>> = {};
+
+  // 1. A native backend, when one loads (it is preferred by lib/backend).
+  const first = await initBackend(undefined, { quiet: true });
+  if (first.choice === 'node-gpu' || first.choice === 'node') {
+    await runCases(o, `tfjs-${first.choice}`, null, rows, false);
+  } else {
+    notes.push(`tfjs-node(-gpu) not used: ${first.attempts.filter((a) => !a.ok).map((a) => `${a.choice}: ${a.reason}`).join('; ') || 'not tried'}`);
+  }
+
+  // 2. wasm, at each thread count (the threaded build is started afresh for each).
+  for (const t of threads) {
+    tf.disposeVariables();
+    try {
+      setWasmThreads(t, { reinit: true });
+      const info = await initBackend('wasm', { quiet: true });
+      if (info.choice !== 'wasm') throw new Error(`wasm did not load: ${info.summary}`);
+      registerWasmKernels();
+    } catch (e) {
+      notes.push(`wasm with ${t} thread(s) unavailable: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
+    const actual = wasmThreadsInUse() ?? t;
+    if (actual !== t) notes.push(`wasm asked for ${t} threads, runs ${actual}`);
+    const prof = await runCases(o, 'wasm', actual, rows, o.profile);
+    if (prof) profiles[`wasm-${actual}t`] = prof;
+  }
+
+  // 3. The pure-JS backend (slow: opt-in).
+  if (o.cpu) {
+    await initBackend('cpu', { quiet: true });
+    await runCases(o, 'cpu', null, rows, false);
+  } else {
+    notes.push('cpu (pure-JS) backend skipped: about 50x slower than wasm; pass --cpu to include it');
+  }
+
+  // 4. PyTorch at the same thread counts (and its best).
+  let torchInfo: { python: string; torch: string; blas: string } | null = null;
+  if (o.pytorch) {
+    torchInfo = findPython(o.python);
+    if (!torchInfo) {
+      notes.push('PyTorch not found (tried python3, /usr/bin/python3; set VQ_PYTHON): pytorch columns are null');
+    } else {
+      if (torchInfo.blas === 'generic') {
+        notes.push(`PyTorch ${torchInfo.torch} at ${torchInfo.python} uses the generic reference BLAS (BLAS_INFO=generic, e.g. Debian's python3-torch): its matmuls and conv backward are far slower than a pip build's, so ratios against it flatter TensorFlow.js`);
+      }
+      const torchThreads = [...new Set([1, ...threads, cores].filter((t) => t <= cores))].sort((a, b) => a - b);
+      const vqNs = [...new Set(rows.filter((r) => r.name === 'vq-layer').map((r) => Math.round((r.ours * r.ms) / 1000)))];
+      const runs = new Map<number, TorchRun>();
+      for (const t of torchThreads) {
+        const cases = o.cases.filter((c) => c !== 'vq-layer');
+        const run = cases.length ? runTorch(torchInfo.python, t, cases, o, o.vqN) : { torch: torchInfo.torch, python: '', threads: t, cases: [] };
+        // The VQ layer in PyTorch at the N our rows ran (vectors/s compares at equal N).
+        for (const n of o.cases.includes('vq-layer') ? (vqNs.length ? vqNs : [o.vqN]) : []) {
+          const r = runTorch(torchInfo.python, t, ['vq-layer'], o, n);
+          if (r && run) run.cases.push(...r.cases.map((c) => ({ ...c, name: c.name, n } as TorchCase & { n: number })));
+        }
+        if (run) runs.set(t, run);
+      }
+      const torchFor = (name: CaseName, t: number, n?: number): TorchCase | undefined =>
+        runs.get(t)?.cases.find((c) => c.name === name && (n === undefined || (c as TorchCase & { n?: number }).n === undefined || (c as TorchCase & { n?: number }).n === n));
+      for (const r of rows) {
+        const n = r.name === 'vq-layer' ? Math.round((r.ours * r.ms) / 1000) : undefined;
+        let best: { t: number; c: TorchCase } | null = null;
+        if (r.threads === 1 || r.threads === null) {
+          const c = torchFor(r.name, 1, n);
+          if (c) best = { t: 1, c };
+        } else {
+          for (const t of runs.keys()) {
+            const c = torchFor(r.name, t, n);
+            if (c && (!best || c.value > best.c.value)) best = { t, c };
+          }
+        }
+        if (best) {
+          r.pytorch = best.c.value;
+          r.pytorch_threads = best.t;
+          r.pytorch_ms = best.c.ms;
+          r.ratio = r.ours / best.c.value;
+        }
+      }
+    }
+  }
+
+  // Table.
+  const header = ['case', 'backend', 'threads', 'ours', 'unit', 'ms/step', 'PyTorch', 'PyT thr', 'PyT ms', 'ours/PyTorch'];
+  const body = rows.map((r) => [
+    r.name, r.backend, r.threads === null ? '—' : String(r.threads), fmt(r.ours), r.unit, fmt(r.ms, 1),
+    fmt(r.pytorch), r.pytorch_threads === null ? '—' : String(r.pytorch_threads), fmt(r.pytorch_ms, 1),
+    r.ratio === null ? '—' : `${r.ratio.toFixed(2)}x`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const out: string[] = [];
+  out.push(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, ${machine.platform}, node ${machine.node}, tfjs ${machine.tfjs}, load ${machine.loadavg.join(' ')}`);
+  if (torchInfo) out.push(`pytorch: ${torchInfo.torch} (${torchInfo.python}, BLAS ${torchInfo.blas})`);
+  out.push(line(header));
+  out.push(line(widths.map((w) => '-'.repeat(w))));
+  for (const b of body) out.push(line(b));
+  for (const r of rows) if (r.note) out.push(`note (${r.name}, ${r.backend}${r.threads ? ` ${r.threads}t` : ''}): ${r.note}`);
+  for (const n of notes) out.push(`note: ${n}`);
+  for (const [k, p] of Object.entries(profiles)) {
+    const total = p.reduce((a, b) => a + b.ms, 0);
+    out.push(`profile of one VQ-VAE step (bench model), ${k}: ${total.toFixed(0)} ms in kernels`);
+    for (const e of p.slice(0, 14)) out.push(`  ${e.kernel.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.calls).padStart(4)} calls  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (o.json) {
+    const json = {
+      machine,
+      pytorch: torchInfo,
+      cases: rows.map((r) => ({
+        name: r.name, backend: r.backend, threads: r.threads, unit: r.unit, ours: r.ours, pytorch: r.pytorch, ratio: r.ratio,
+        ms_per_step: r.ms, median_of: r.steps, pytorch_threads: r.pytorch_threads, pytorch_ms_per_step: r.pytorch_ms,
+        impl: r.impl, ...(r.note ? { note: r.note } : {}),
+      })),
+      notes,
+      ...(Object.keys(profiles).length ? { profiles } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
