@@ -179,6 +179,12 @@ function libPlotly() {
   return require(file);
 }
 
+/** How to name a figure on the command line: "3", or "6:2" when its cell shows several. */
+export function selectorOf(f, figs) {
+  const several = figs.some((g) => g !== f && g.cellIndex === f.cellIndex);
+  return `${f.executionCount}${several ? `:${f.k}` : ''}`;
+}
+
 /** Pick one figure by "<execution count>[:<k>]". */
 export function selectFigure(nb, selector) {
   const m = /^(\d+)(?::(\d+))?$/.exec(String(selector));
@@ -187,7 +193,7 @@ export function selectFigure(nb, selector) {
   const figs = plotlyOutputs(nb);
   const hit = figs.find((f) => f.executionCount === count && f.k === k);
   if (!hit) {
-    const have = figs.map((f) => `${f.executionCount}${f.k > 1 || figs.some((g) => g !== f && g.executionCount === f.executionCount) ? ':' + f.k : ''}`);
+    const have = figs.map((f) => selectorOf(f, figs));
     throw new Error(`no figure ${selector} (cell [${count}], figure ${k}); figures here: ${have.join(', ') || 'none'}`);
   }
   return hit;
@@ -224,7 +230,7 @@ async function main(argv) {
     for (const f of figs) {
       const { width, height } = figureSize(f.figure);
       const png = f.output.data[PNG_MIME] ? 'png' : 'no png';
-      console.log(`${String(f.executionCount) + ':' + f.k}\t${width}x${height}\t${png}\t${f.title}`);
+      console.log(`${selectorOf(f, figs)}\t${width}x${height}\t${png}\t${f.title}`);
     }
     if (figs.length === 0) console.log('(no plotly figures)');
     return 0;
