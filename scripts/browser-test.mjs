@@ -12,7 +12,8 @@
  *    refused), with Jupyter config/data/runtime dirs and lab settings of its own, VQ_TEST=1 for
  *    the kernels (notebooks that train take their shorter budget).
  * 3. For every notebook, in a fresh browser context: opens it, checks that its committed plotly
- *    outputs show (interactive graph or static PNG), clears all outputs, runs all cells
+ *    outputs show (interactive graph or static PNG) and each carries a static PNG for viewers
+ *    without JavaScript (scripts/static-figures.mjs), clears all outputs, runs all cells
  *    (`notebook:run-all-cells`), waits until the kernel is idle, then checks:
  *      - the kernel is the project's tslab: the session's kernel is `tslab`, whose kernelspec's
  *        argv runs this checkout's scripts/tslab-kernel.cjs, language typescript;
@@ -44,6 +45,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { launchChromium, requireChromium } from './chromium.mjs';
 import { KERNEL_NAME, ROOT, ensureEnv, jupyterProcessEnv, listNotebooks } from './pyenv.mjs';
+import { plotlyOutputs, readNotebook } from './static-figures.mjs';
 
 const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 const KERNEL_LAUNCHER = path.join(ROOT, 'scripts', 'tslab-kernel.cjs');
@@ -466,7 +468,16 @@ async function testNotebook({ browser, server, nbFile, kernelspec }) {
     if (committedShown.length !== committedPlotly.length) {
       fail(`committed outputs: ${committedPlotly.length} plotly figure(s) but ${committedShown.length} shown in JupyterLab`);
     }
-    const withPng = committedPlotly.filter((o) => o.mimes.includes('image/png')).length;
+    // ... and a viewer without JavaScript (GitHub, nbviewer) needs the static image next to each.
+    // Read from the file: jupyterlab-plotly adds a PNG to the in-memory output once it drew one.
+    const onDisk = plotlyOutputs(readNotebook(copy));
+    const withPng = onDisk.filter((f) => f.output.data['image/png']).length;
+    if (withPng < onDisk.length) {
+      fail(
+        `committed outputs: ${onDisk.length - withPng} of ${onDisk.length} plotly figure(s) have no static PNG ` +
+          `(GitHub shows nothing for them): run \`node scripts/static-figures.mjs notebooks/${name}\` (npm start does it too)`,
+      );
+    }
 
     // Clear, then run everything in this browser.
     await inPanel(page, nbPath, async (panel) => {

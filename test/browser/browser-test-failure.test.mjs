@@ -3,7 +3,8 @@
  * every kernel down. Runs scripts/browser-test.mjs on notebooks that break each check:
  *   - runtime-error.ipynb (test/fixtures): a cell throws;
  *   - a generated notebook: a cell writes to stderr, an image that does not decode, a plotly
- *     figure without traces; and a Node process warning on stderr, which is allowed.
+ *     figure without traces, a committed plotly output without its static PNG; and a Node
+ *     process warning on stderr, which is allowed.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -16,7 +17,13 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function brokenNotebook() {
-  const code = (source) => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source });
+  const code = (source, outputs = []) => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs, source });
+  // A committed plotly output without its static PNG: GitHub would show nothing for it.
+  const committed = {
+    output_type: 'display_data',
+    metadata: {},
+    data: { 'application/vnd.plotly.v1+json': { data: [{ type: 'scatter', y: [1, 3, 2] }], layout: { width: 400, height: 300 } }, 'text/plain': 'figure' },
+  };
   return {
     cells: [
       code("import * as vq from '../dist/lib/index.js';"),
@@ -24,7 +31,7 @@ function brokenNotebook() {
       code("console.error('something went wrong');"),
       code("vq.displayBundle({ 'image/png': 'bm90IGEgcG5n', 'text/plain': 'not a png' });"),
       code("vq.displayBundle({ 'application/vnd.plotly.v1+json': { data: 'not traces', layout: {} }, 'text/plain': 'broken figure' });"),
-      code("vq.plot([{ type: 'scatter', y: [1, 3, 2] }], { width: 400, height: 300 });"),
+      code("vq.plot([{ type: 'scatter', y: [1, 3, 2] }], { width: 400, height: 300 });", [committed]),
     ],
     metadata: { kernelspec: { display_name: 'TypeScript (tslab)', language: 'typescript', name: 'tslab' } },
     nbformat: 4,
@@ -78,6 +85,7 @@ test('broken notebooks fail the browser test, with reasons, and nothing is left 
     assert.match(fails, /stderr: something went wrong/);
     assert.match(fails, /an image did not load/);
     assert.match(fails, /figure 1: the graph has no drawn traces/);
+    assert.match(fails, /committed outputs: 1 of 1 plotly figure\(s\) have no static PNG/);
     assert.doesNotMatch(fails, /allowed process warning/);
     assert.ok(outputs.warnings.some((w) => /stderr \(allowed\).*an allowed process warning/.test(w)), outputs.warnings.join('\n'));
     assert.equal(outputs.failures.filter((f) => /code cell 6\//.test(f)).length, 0, 'the good figure passes');
