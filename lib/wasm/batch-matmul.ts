@@ -66,7 +66,23 @@ function matMulImpl(kernelName: string, { inputs, backend, attrs }: Args): Tenso
     M,
     N,
   ];
+  // Two ways onto the fast path (XNNPACK fully connected: out = a · W, W packed per call):
+  //   1. a = A [M,K], W = B [K,N]                 (transposing A and/or B as needed)
+  //   2. outᵀ = Bᵀ·Aᵀ: a = Bᵀ [N,K], W = Aᵀ [K,M], then transpose the small [N,M] result.
+  // Packing W costs ~2x a transpose per element (measured), so with K large and M ≪ N (e.g.
+  // codesᵀ·dy in a projection's gradient) the second way is several times cheaper.
+  const cost1 = (transposeA ? M * K : 0) + (transposeB ? K * N : 0) + 2 * K * N;
+  const cost2 = (transposeB ? 0 : K * N) + (transposeA ? 0 : M * K) + 2 * K * M + M * N;
+  const swap = kernelName === tf.BatchMatMul && batchA === 1 && cost2 < cost1;
   return withScope(backend, (s) => {
+    if (swap) {
+      // a = Bᵀ as [N, K]: B itself when transposeB, else its transpose.
+      const bt = transposeB ? b : s.transpose(b, swapLast2(b.shape));
+      // W = Aᵀ as [K, M]: A itself when transposeA, else its transpose.
+      const at = transposeA ? a : s.transpose(a, swapLast2(a.shape));
+      const outT = s.run(kernelName, { a: s.reshape(bt, [1, N, K]), b: weightsFor(s, at, K, M) }, { transposeA: false, transposeB: false });
+      return s.reshape(s.transpose(s.reshape(outT, [N, M]), [1, 0]), outShape);
+    }
     const a1 = transposeA ? s.transpose(a, swapLast2(a.shape)) : a;
     const b1 = transposeB ? s.transpose(b, swapLast2(b.shape)) : b;
     // Fold A's batch into rows: [batchA*M, K] @ [K, N] is exact because B is shared.

@@ -8,6 +8,7 @@
  *  - BatchMatMul, _FusedMatMul (replace: the shipped ones leave XNNPACK for any transposed or
  *                            batched product, i.e. for both products of every matMul gradient)
  *  - UnsortedSegmentSum    (missing: the gradient of tf.gather)
+ *  - Sum, Mean             (replace, for leading axes: the shipped ones transpose first)
  *  - Identity              (replace: the shipped one copies the buffer on every clone())
  * Each is composed of kernels wasm runs natively (XNNPACK convolution / fully-connected,
  * Transpose, Slice) or is a single pass over the wasm heap; all intermediates are freed.
@@ -19,7 +20,7 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { batchMatMulConfig, fusedMatMulConfig } from './batch-matmul';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
-import { identityConfig } from './reductions';
+import { identityConfig, meanConfig, sumConfig } from './reductions';
 
 export { setWasmThreads, requestedWasmThreads, wasmThreadsInUse } from './threads';
 export { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
@@ -32,6 +33,8 @@ export const WASM_KERNELS: ReadonlyArray<{ name: string; replaces: boolean; why:
   { name: tf.BatchMatMul, replaces: true, why: 'wasm leaves XNNPACK for transposed/batched products (matMul gradients)' },
   { name: tf._FusedMatMul, replaces: true, why: 'same as BatchMatMul, for fused (dense-layer) products' },
   { name: tf.UnsortedSegmentSum, replaces: false, why: 'missing in wasm: gradient of gather' },
+  { name: tf.Sum, replaces: true, why: 'wasm transposes the whole tensor to sum leading axes (every bias gradient)' },
+  { name: tf.Mean, replaces: true, why: 'same as Sum (batch means of [N, K] tensors)' },
   { name: tf.Identity, replaces: true, why: 'wasm copies on clone(); tensors are immutable, so share the buffer' },
 ];
 
@@ -41,6 +44,8 @@ const configs: tf.KernelConfig[] = [
   batchMatMulConfig,
   fusedMatMulConfig,
   unsortedSegmentSumConfig,
+  sumConfig,
+  meanConfig,
   identityConfig,
 ];
 
