@@ -209,6 +209,10 @@ test('BatchMatMul / fused matMul with transposes, batches and broadcasting match
     [[2, 7, 5], [2, 4, 7], true, true],
     [[1, 1], [1, 1], false, false],
     [[64, 33], [64, 17], true, false],
+    [[200, 3], [200, 40], true, false], // skinny output, long K: packs A instead of B
+    [[200, 40], [200, 3], true, false],
+    [[3, 200], [40, 200], false, true],
+    [[4, 3, 9], [5, 9], false, true],
   ];
   for (const [sa, sb, ta, tb] of cases) {
     const a = t(sa);
@@ -249,6 +253,27 @@ test('the same buffer used as matMul weights with two shapes gives correct resul
   assertClose([ref1.dataSync() as Float32Array, ref2.dataSync() as Float32Array],
     [y1.dataSync() as Float32Array, y2.dataSync() as Float32Array], 'cache guard');
   tf.dispose([w, a1, a2, y1, y2, ref1, ref2]);
+});
+
+test('Sum and Mean over leading axes (and others) match cpu', async () => {
+  const r = rng(17);
+  const shapes: Array<[number[], number | number[], boolean]> = [
+    [[256, 7, 7, 5], [0, 1, 2], false], // a bias gradient
+    [[40, 33], 0, false],
+    [[40, 33], [0], true],
+    [[9, 4, 3], [0, 1], true],
+    [[3, 4, 5], [1, 2], false], // trailing axes: shipped kernel
+    [[3, 4, 5], [0, 2], false], // mixed: shipped kernel
+    [[3, 4, 5], [0, 1, 2], false], // everything: shipped kernel
+    [[2, 8], 0, false], // few rows: shipped kernel
+  ];
+  for (const [shape, axis, keepDims] of shapes) {
+    const v = normal(shape.reduce((a, b) => a * b, 1), r);
+    const out = await onBoth(() => [tf.sum(tf.tensor(v, shape), axis, keepDims), tf.mean(tf.tensor(v, shape), axis, keepDims)]);
+    assertClose(out.cpu, out.wasm, `sum/mean ${shape} axis ${axis} keepDims ${keepDims}`);
+  }
+  const ints = await onBoth(() => tf.cast(tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18], [9, 2], 'int32'), 0), 'float32'));
+  assertClose(ints.cpu, ints.wasm, 'int32 sum');
 });
 
 test('UnsortedSegmentSum (the gradient of gather) matches cpu, duplicates and out-of-range ids included', async () => {

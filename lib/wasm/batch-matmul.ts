@@ -73,7 +73,9 @@ function matMulImpl(kernelName: string, { inputs, backend, attrs }: Args): Tenso
   // codesᵀ·dy in a projection's gradient) the second way is several times cheaper.
   const cost1 = (transposeA ? M * K : 0) + (transposeB ? K * N : 0) + 2 * K * N;
   const cost2 = (transposeB ? 0 : K * N) + (transposeA ? 0 : M * K) + 2 * K * M + M * N;
-  const swap = kernelName === tf.BatchMatMul && batchA === 1 && cost2 < cost1;
+  // (A plain un-transposed product keeps the shipped route: XNNPACK caches its packed weights
+  // across calls while B lives, which serves repeated products with fixed weights.)
+  const swap = kernelName === tf.BatchMatMul && batchA === 1 && (transposeA || transposeB) && cost2 < cost1;
   return withScope(backend, (s) => {
     if (swap) {
       // a = Bᵀ as [N, K]: B itself when transposeB, else its transpose.
