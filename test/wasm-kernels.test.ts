@@ -92,6 +92,11 @@ const AWKWARD: ConvCase[] = [
   { x: [2, 6, 5, 2], f: [3, 3, 2, 2], s: 2, p: [[0, 0], [4, 4], [5, 3], [0, 0]] }, // pads wider than the filter
   { x: [2, 14, 14, 4], f: [4, 4, 4, 1], s: 2, p: 'same' }, // one output channel (decoder's last layer)
   { x: [3, 7, 7, 6], f: [3, 3, 6, 5], s: 1, p: 'same' },
+  // >= 8 input channels with a stride: dx is computed phase by phase
+  { x: [2, 14, 14, 8], f: [4, 4, 8, 6], s: 2, p: 'same' }, // the VQ-VAE's k4 s2 p1 shape
+  { x: [2, 11, 9, 9], f: [3, 5, 9, 4], s: [3, 2], p: 'valid' },
+  { x: [1, 10, 7, 8], f: [2, 3, 8, 3], s: 3, p: [[0, 0], [4, 1], [0, 5], [0, 0]] }, // some phases empty
+  { x: [2, 9, 9, 8], f: [1, 1, 8, 2], s: 2, p: 'valid' }, // phases with no filter tap
 ];
 
 function randomCases(n: number, seed: number): ConvCase[] {
@@ -108,7 +113,7 @@ function randomCases(n: number, seed: number): ConvCase[] {
     const mode = int(0, 2);
     const p: Pad = mode === 0 ? 'same' : mode === 1 ? 'valid'
       : [[0, 0], [int(0, kh), int(0, kh)], [int(0, kw), int(0, kw)], [0, 0]];
-    out.push({ x: [int(1, 3), h, w, int(1, 5)], f: [kh, kw, 0, int(1, 5)], s: [sh, sw], p, seed: int(0, 1e6) });
+    out.push({ x: [int(1, 3), h, w, int(1, 10)], f: [kh, kw, 0, int(1, 5)], s: [sh, sw], p, seed: int(0, 1e6) });
     out[out.length - 1].f[2] = out[out.length - 1].x[3];
   }
   return out;

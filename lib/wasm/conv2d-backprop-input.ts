@@ -79,6 +79,9 @@ export function conv2dBackpropInputNHWC(
   if (dy.shape[0] !== B || dy.shape[1] !== OH || dy.shape[2] !== OW || dy.shape[3] !== Co) {
     throw new Error(`Conv2DBackpropInput(wasm): dy shape ${dy.shape} does not match the conv output ${info.outShape}`);
   }
+  if ((sH > 1 || sW > 1) && Ci >= SPLIT_MIN_CHANNELS) {
+    return perPhase(s, dy, filter, B, H, W, Ci, Co, OH, OW, sH, sW, KH, KW, pT, pL);
+  }
   const MH = Math.ceil(KH / sH);
   const MW = Math.ceil(KW / sW);
   // Output phase rows q in [q0, q1] cover h + pT for h in [0, H).
@@ -115,6 +118,102 @@ export function conv2dBackpropInputNHWC(
   }
   if (sH === 1 && sW === 1) return z; // q = h + pT - q0 = h: nothing to interleave or crop
   return interleavePhases(s, z, B, H, W, Ci, sH, sW, pT, pL, q0H, q0W);
+}
+
+/**
+ * With >= this many input channels, each phase gets a convolution of its own (exact work);
+ * below it the single combined convolution is used, whose extra border rows cost less than
+ * XNNPACK's padding of a narrow output to its 8-wide tiles.
+ */
+const SPLIT_MIN_CHANNELS = 8;
+
+/** One axis of one phase r: output rows h = q*s + r - p for q in [qlo, qhi], taps m < M. */
+interface Phase1D {
+  r: number;
+  qlo: number;
+  n: number; // number of output rows (qhi - qlo + 1), may be 0
+  M: number; // taps r + m*s < K
+  start: number; // dy rows [start, end] are read; padF/padB zero rows around them
+  end: number;
+  padF: number;
+  padB: number;
+}
+
+function phases1D(s: number, K: number, p: number, H: number, OH: number): Phase1D[] {
+  const out: Phase1D[] = [];
+  for (let r = 0; r < s; r++) {
+    const qlo = Math.ceil((p - r) / s);
+    const qhi = Math.floor((H - 1 + p - r) / s);
+    const M = Math.max(0, Math.ceil((K - r) / s));
+    const lo = qlo - M + 1;
+    out.push({
+      r, qlo, n: Math.max(0, qhi - qlo + 1), M,
+      start: Math.max(0, lo), end: Math.min(OH - 1, qhi), padF: Math.max(0, -lo), padB: Math.max(0, qhi - (OH - 1)),
+    });
+  }
+  return out;
+}
+
+/**
+ * dx phase by phase: for (rH, rW), the rows h = qH*sH + rH - pT and columns likewise are a
+ * stride-1 correlation of dy with the flipped sub-filter W[rH::sH, rW::sW] (exact sizes, no
+ * border rows), scattered into dx.
+ */
+function perPhase(
+  s: KernelScope, dy: TensorInfo, filter: TensorInfo, B: number, H: number, W: number, Ci: number, Co: number,
+  OH: number, OW: number, sH: number, sW: number, KH: number, KW: number, pT: number, pL: number,
+): TensorInfo {
+  const out = s.zeros([B, H, W, Ci]);
+  for (const ph of phases1D(sH, KH, pT, H, OH)) {
+    for (const pw of phases1D(sW, KW, pL, W, OW)) {
+      // Empty phase, no taps, or every dy row it would read lies outside dy: stays zero.
+      if (ph.n === 0 || pw.n === 0 || ph.M === 0 || pw.M === 0 || ph.start > ph.end || pw.start > pw.end) continue;
+      // G[tH, tW, co, ci] = W[rH + (MH-1-tH)*sH, rW + (MW-1-tW)*sW, ci, co]
+      const g = s.make([ph.M, pw.M, Co, Ci]);
+      const G = heapF32(s.backend, g);
+      const Wt = heapF32(s.backend, filter);
+      for (let tH = 0; tH < ph.M; tH++) {
+        const kh = ph.r + (ph.M - 1 - tH) * sH;
+        for (let tW = 0; tW < pw.M; tW++) {
+          const kw = pw.r + (pw.M - 1 - tW) * sW;
+          const wBase = (kh * KW + kw) * Ci * Co;
+          const gBase = (tH * pw.M + tW) * Co * Ci;
+          for (let co = 0; co < Co; co++) {
+            for (let ci = 0; ci < Ci; ci++) G[gBase + co * Ci + ci] = Wt[wBase + ci * Co + co];
+          }
+        }
+      }
+      let dyIn = dy;
+      if (ph.start > 0 || pw.start > 0 || ph.end < OH - 1 || pw.end < OW - 1) {
+        dyIn = s.slice(dy, [0, ph.start, pw.start, 0], [B, ph.end - ph.start + 1, pw.end - pw.start + 1, Co]);
+      }
+      const z = s.run('Conv2D', { x: dyIn, filter: g }, {
+        strides: [1, 1], pad: explicitPad(ph.padF, ph.padB, pw.padF, pw.padB), dataFormat: 'NHWC', dilations: [1, 1],
+      });
+      if (z.shape[1] !== ph.n || z.shape[2] !== pw.n) {
+        throw new Error(`Conv2DBackpropInput(wasm): internal phase shape ${z.shape} vs ${[B, ph.n, pw.n]}`);
+      }
+      // Scatter: z[b, i, j, :] -> out[b, (qlo_h + i)*sH + rH - pT, (qlo_w + j)*sW + rW - pL, :]
+      const Z = heapF32(s.backend, z);
+      const O = heapF32(s.backend, out);
+      const h0 = ph.qlo * sH + ph.r - pT;
+      const w0 = pw.qlo * sW + pw.r - pL;
+      let src = 0;
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < ph.n; i++) {
+          let dst = ((b * H + h0 + i * sH) * W + w0) * Ci;
+          const step = sW * Ci;
+          for (let j = 0; j < pw.n; j++, dst += step) {
+            for (let c = 0; c < Ci; c++) O[dst + c] = Z[src++];
+          }
+        }
+      }
+      s.dispose1(z);
+      s.dispose1(g);
+      if (dyIn !== dy) s.dispose1(dyIn);
+    }
+  }
+  return out;
 }
 
 /** out[b,h,w,ci] = z[b, (h+pT)/sH - q0H, (w+pL)/sW - q0W, (((h+pT)%sH)*sW + (w+pL)%sW)*Ci + ci]. */

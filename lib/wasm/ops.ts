@@ -113,6 +113,14 @@ export class KernelScope {
     return out;
   }
 
+  /** Free one owned intermediate now (keeps peak memory down inside loops). */
+  dispose1(t: TensorInfo): void {
+    const i = this.owned.lastIndexOf(t);
+    if (i < 0) throw new Error('KernelScope.dispose1: not owned by this scope');
+    this.owned.splice(i, 1);
+    this.backend.disposeData(t.dataId);
+  }
+
   /** Take `t` out of the scope: it survives `dispose()` (used for the kernel's output). */
   keep(t: TensorInfo): TensorInfo {
     const i = this.owned.lastIndexOf(t);
