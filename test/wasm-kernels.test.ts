@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmKernels, WASM_KERNELS } from '../lib/wasm/index';
+import { dilateFilter, registerWasmKernels, WASM_KERNELS } from '../lib/wasm/index';
 
 tf.enableProdMode();
 const TOL = 1e-4;
@@ -176,6 +176,35 @@ test('the conv gradients through tf.grad and conv2dTranspose (forward and backwa
       return [tf.conv2dTranspose(y, f, c.x, c.s, c.p as 'same'), gy, gf];
     });
     assertClose(t.cpu, t.wasm, `conv2dTranspose ${describeCase(c)}`);
+  }
+});
+
+test('dilated convolutions train: gradients equal those of the zero-inserted filter, on cpu and wasm', async () => {
+  const cases: ConvCase[] = [
+    { x: [2, 11, 10, 3], f: [3, 3, 3, 4], s: 1, p: 'same' },
+    { x: [1, 12, 9, 2], f: [2, 3, 2, 3], s: 1, p: 'valid' },
+    { x: [2, 9, 9, 8], f: [3, 2, 8, 2], s: 1, p: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+  ];
+  const dilations: Array<[number, number]> = [[2, 2], [3, 1], [1, 2]];
+  for (const [i, c] of cases.entries()) {
+    const d = dilations[i];
+    const r = rng(40 + i);
+    const x = normal(c.x.reduce((a, b) => a * b, 1), r);
+    const f = normal(c.f.reduce((a, b) => a * b, 1), r);
+    const grads = (useDilation: boolean) => () => {
+      const xt = tf.tensor4d(x, c.x);
+      const ft = tf.tensor4d(f, c.f);
+      return tf.grads((a: tf.Tensor, b: tf.Tensor) => {
+        const y = useDilation
+          ? tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.p, 'NHWC', d)
+          : tf.conv2d(a as tf.Tensor4D, dilateFilter(b as tf.Tensor4D, d[0], d[1]), 1, c.p);
+        return tf.sum(tf.square(y));
+      })([xt, ft]);
+    };
+    const viaDilation = await onBoth(grads(true));
+    const viaZeros = await onBoth(grads(false));
+    assertClose(viaZeros.cpu, viaDilation.cpu, `dilated grad (cpu) ${describeCase(c)} d ${d}`);
+    assertClose(viaDilation.cpu, viaDilation.wasm, `dilated grad wasm vs cpu ${describeCase(c)} d ${d}`);
   }
 });
 

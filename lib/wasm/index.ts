@@ -10,6 +10,7 @@
  *  - UnsortedSegmentSum    (missing: the gradient of tf.gather)
  *  - Sum, Mean             (replace, for leading axes: the shipped ones transpose first)
  *  - Identity              (replace: the shipped one copies the buffer on every clone())
+ * and, for every backend, a Conv2D gradient that also handles dilations > 1 (conv2d-grad.ts).
  * Each is composed of kernels wasm runs natively (XNNPACK convolution / fully-connected,
  * Transpose, Slice) or is a single pass over the wasm heap; all intermediates are freed.
  */
@@ -22,7 +23,10 @@ import { batchMatMulConfig, fusedMatMulConfig } from './batch-matmul';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 import { identityConfig, meanConfig, sumConfig } from './reductions';
 
+import { registerDilatedConv2DGradient } from './conv2d-grad';
+
 export { setWasmThreads, requestedWasmThreads, wasmThreadsInUse } from './threads';
+export { registerDilatedConv2DGradient, dilateFilter } from './conv2d-grad';
 export { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
 export { conv2DBackpropInputKernel } from './conv2d-backprop-input';
 
@@ -56,6 +60,7 @@ let registered = false;
  * than once, and before or after the wasm backend is initialised.
  */
 export function registerWasmKernels(): void {
+  registerDilatedConv2DGradient();
   if (registered) return;
   for (const cfg of configs) {
     const shipped = captureShipped(cfg.kernelName);
