@@ -28,8 +28,8 @@ export class CodebookEma {
     readonly epsilon: number,
     trackSums: boolean,
   ) {
-    this.clusterSize = tf.variable(tf.zeros([codebookSize]), false) as tf.Variable<tf.Rank.R1>;
-    this.embedSum = trackSums ? (tf.variable(tf.zeros([codebookSize, dim]), false) as tf.Variable<tf.Rank.R2>) : null;
+    this.clusterSize = tf.tidy(() => tf.variable(tf.zeros([codebookSize]), false)) as tf.Variable<tf.Rank.R1>;
+    this.embedSum = trackSums ? (tf.tidy(() => tf.variable(tf.zeros([codebookSize, dim]), false)) as tf.Variable<tf.Rank.R2>) : null;
   }
 
   /**

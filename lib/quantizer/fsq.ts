@@ -46,8 +46,8 @@ interface Linear { kernel: tf.Variable; bias: tf.Variable }
 function linear(rng: Rng, fanIn: number, fanOut: number): Linear {
   const s = 1 / Math.sqrt(fanIn);
   return {
-    kernel: tf.variable(tf.tensor2d(rng.uniform(fanIn * fanOut, -s, s), [fanIn, fanOut])),
-    bias: tf.variable(tf.tensor1d(rng.uniform(fanOut, -s, s))),
+    kernel: tf.tidy(() => tf.variable(tf.tensor2d(rng.uniform(fanIn * fanOut, -s, s), [fanIn, fanOut]))),
+    bias: tf.tidy(() => tf.variable(tf.tensor1d(rng.uniform(fanOut, -s, s)))),
   };
 }
 

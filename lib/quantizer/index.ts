@@ -7,7 +7,7 @@ export type { VectorQuantizerOptions, EmaOptions, CodebookInit, CodebookDistance
 export { CodebookStats, perplexityOf } from './stats';
 export type { BatchStats } from './stats';
 export { CodebookEma } from './ema';
-export { stopGradient, straightThrough, roundSte } from './ste';
+export { stopGradient, straightThrough, roundSte, lookupRows } from './ste';
 export { squaredDistances, l2Normalize } from './distance';
 export { kmeans } from './kmeans';
 export type { KMeansOptions } from './kmeans';

@@ -25,6 +25,24 @@ const roundSteOp = tf.customGrad((...inputs: Inputs) => ({
   gradFunc: (dy: tf.Tensor) => dy.clone(),
 }));
 
+/** value table[idx] (rows), no gradient to either input: a lookup that is safe under tf.grad. */
+const lookupOp = tf.customGrad((...inputs: Inputs) => {
+  const [table, idx] = inputs as [tf.Tensor, tf.Tensor];
+  return {
+    value: tf.gather(table, idx),
+    // float zeros for the int32 indices too: tfjs requires float32 gradients for every input.
+    gradFunc: () => [tf.zerosLike(table), tf.zeros(idx.shape, 'float32')],
+  };
+});
+
+/**
+ * Rows of `table` [K, d] at int32 `indices` [N] → [N, d], with no gradient. tf.gather's own
+ * gradient fails when the indices depend on a watched tensor (e.g. argMin of z under tf.grad).
+ */
+export function lookupRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor {
+  return lookupOp(table, indices);
+}
+
 /** sg(x): value x, gradient zero. The `.detach()` of the seeds. */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
   return detachOp(x) as T;

@@ -32,7 +32,7 @@ import { kmeans } from './kmeans';
 import { ResolvedVQOptions, VectorQuantizerOptions, resolveVQOptions } from './options';
 import { Rng } from './rng';
 import { CodebookStats } from './stats';
-import { stopGradient, straightThrough } from './ste';
+import { lookupRows, stopGradient, straightThrough } from './ste';
 import { checkFinite, checkIndices, checkOptionNames, checkVectors } from './validate';
 
 /** A type alias (not an interface) so that it is a tf.TensorContainer: tf.dispose(out), tf.tidy(() => vq.forward(z)). */
@@ -88,7 +88,8 @@ export class VectorQuantizer {
     const n = K * o.dim;
     // seed 000 / 004: nn.init.uniform_(w, −1/K, 1/K). 'kmeans' starts there until the first batch.
     const values = o.init === 'normal' ? this.rng.normal(n) : this.rng.uniform(n, -1 / K, 1 / K);
-    this.codebook = tf.variable(tf.tensor2d(values, [K, o.dim]), o.ema === null) as tf.Variable<tf.Rank.R2>;
+    // (tidy frees the initial tensor: tf.variable keeps its own reference to the data)
+    this.codebook = tf.tidy(() => tf.variable(tf.tensor2d(values, [K, o.dim]), o.ema === null)) as tf.Variable<tf.Rank.R2>;
     this.awaitingKmeans = o.init === 'kmeans';
     const tracks = o.ema !== null || o.deadCodeThreshold !== null;
     const decay = o.ema?.decay ?? 0.99;
@@ -176,7 +177,7 @@ export class VectorQuantizer {
     this.alive();
     const idx = checkIndices('VectorQuantizer.decode(indices)', indices, this.codebookSize);
     const out = tf.tidy(() => {
-      const rows = tf.gather(this.codes(), tf.reshape(idx, [-1])); // [N, dim]
+      const rows = lookupRows(this.codes(), tf.reshape(idx, [-1])); // [N, dim], no gradient
       return tf.reshape(rows, [...idx.shape, this.dim]);
     });
     idx.dispose();

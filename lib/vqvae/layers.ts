@@ -33,7 +33,7 @@ export function checkKeys(where: string, o: object, allowed: string[]): void {
 
 function uniformVar(shape: number[], bound: number, rand: () => number): tf.Variable {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.variable(tf.tensor(uniformArray(n, -bound, bound, rand), shape), true);
+  return tf.tidy(() => tf.variable(tf.tensor(uniformArray(n, -bound, bound, rand), shape), true));
 }
 
 export type Pad = number | [[0, 0], [number, number], [number, number], [0, 0]];

@@ -86,7 +86,7 @@ export class GatedBlock implements ParamHolder {
     this.hOut = new Conv2D(p, p, 1, 1, 0, rand);
     // V·onehot(class): a bias-free nn.Linear(numClasses, 2p), init U(±1/√numClasses).
     const b = 1 / Math.sqrt(Math.max(1, numClasses));
-    const cond = (): tf.Variable => tf.variable(tf.tensor2d(uniformArray(numClasses * 2 * p, -b, b, rand), [numClasses, 2 * p]));
+    const cond = (): tf.Variable => tf.tidy(() => tf.variable(tf.tensor2d(uniformArray(numClasses * 2 * p, -b, b, rand), [numClasses, 2 * p])));
     this.condV = numClasses > 0 ? cond() : null;
     this.condH = numClasses > 0 ? cond() : null;
   }
@@ -155,7 +155,7 @@ export class GatedPixelCNN implements ParamHolder {
     };
     const rand = mulberry32(childSeed(opts.seed ?? 0, 7));
     // nn.Embedding init: N(0, 1); a uniform of the same variance (±√3) keeps to one PRNG.
-    this.embedding = tf.variable(tf.tensor2d(uniformArray(K * p, -Math.sqrt(3), Math.sqrt(3), rand), [K, p]));
+    this.embedding = tf.tidy(() => tf.variable(tf.tensor2d(uniformArray(K * p, -Math.sqrt(3), Math.sqrt(3), rand), [K, p])));
     this.blocks = [new GatedBlock('A', p, nc, rand)];
     for (let i = 0; i < nb; i++) this.blocks.push(new GatedBlock('B', p, nc, rand));
     this.head = { linear1: new Conv2D(p, ld, 1, 1, 0, rand), linear2: new Conv2D(ld, ld, 1, 1, 0, rand), out: new Conv2D(ld, K, 1, 1, 0, rand) };
