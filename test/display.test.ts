@@ -24,13 +24,21 @@ test('roundSig keeps significant digits and leaves integers and non-finite value
 test('figure bundle carries plotly JSON with rounded data and a text summary', () => {
   const fig = figure([{ type: 'scatter', x: [0, 1], y: new Float32Array([0.1234567, 2 / 3]), name: 'line' }], { title: 'T' });
   const b = figureBundle(fig);
-  const json = b[PLOTLY_MIME] as { data: { y: number[] }[]; layout: { title: string } };
+  const json = b[PLOTLY_MIME] as { data: { y: number[] }[]; layout: { title: unknown } };
   assert.deepEqual(json.data[0]!.y, [0.12346, 0.66667]);
-  assert.equal(json.layout.title, 'T');
+  assert.deepEqual(json.layout.title, { text: 'T' }, 'plotly.js 3 needs {text}: string titles are converted');
   assert.equal(b['text/plain'], '<Figure "T": 1 trace(s): line>');
   // JSON-serialisable (what goes over the wire to Jupyter).
   assert.deepEqual(JSON.parse(JSON.stringify(json)), json);
   assert.throws(() => figure('nope' as never), /figure\(data\): expected an array of traces/);
+});
+
+test('string titles of the figure, its axes and 3-D scenes become {text} objects', () => {
+  const fig = figure([], { title: 'A', xaxis: { title: 'x' }, yaxis2: { title: { text: 'kept' } }, scene: { zaxis: { title: 'z' } } });
+  assert.deepEqual(fig.layout.title, { text: 'A' });
+  assert.deepEqual(fig.layout.xaxis, { title: { text: 'x' } });
+  assert.deepEqual(fig.layout.yaxis2, { title: { text: 'kept' } });
+  assert.deepEqual(fig.layout.scene, { zaxis: { title: { text: 'z' } } });
 });
 
 test('figureToHtml inlines plotly.js and opens without network', () => {

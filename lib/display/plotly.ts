@@ -37,13 +37,35 @@ const DEFAULT_LAYOUT: Layout = {
   height: 380,
 };
 
+/**
+ * plotly.js 3 (plotly.js-dist 3.x, and the renderer in the Python plotly package 6+) ignores
+ * titles given as plain strings: `title: 'T'` must be `title: { text: 'T' }`. Accept both.
+ */
+function normalizeTitles(layout: Layout): Layout {
+  const fix = (o: Record<string, unknown>): Record<string, unknown> =>
+    typeof o.title === 'string' ? { ...o, title: { text: o.title } } : o;
+  const out: Layout = fix(layout);
+  for (const [k, v] of Object.entries(out)) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
+    if (/^[xyz]axis\d*$/.test(k)) out[k] = fix(v as Record<string, unknown>);
+    else if (/^scene\d*$/.test(k)) {
+      const scene: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+      for (const ax of ['xaxis', 'yaxis', 'zaxis']) {
+        if (scene[ax] && typeof scene[ax] === 'object') scene[ax] = fix(scene[ax] as Record<string, unknown>);
+      }
+      out[k] = scene;
+    }
+  }
+  return out;
+}
+
 /** Build a figure with rounded numbers and this project's default layout. */
 export function figure(data: Trace[], layout: Layout = {}, opts: FigureOptions = {}): Figure {
   if (!Array.isArray(data)) throw new Error(`figure(data): expected an array of traces, got ${typeof data}`);
   const digits = opts.digits ?? 5;
   return {
     data: roundDeep(data, digits) as Trace[],
-    layout: { ...DEFAULT_LAYOUT, ...(roundDeep(layout, digits) as Layout) },
+    layout: { ...DEFAULT_LAYOUT, ...normalizeTitles(roundDeep(layout, digits) as Layout) },
     config: { responsive: true, displaylogo: false },
   };
 }
