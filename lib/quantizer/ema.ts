@@ -66,8 +66,8 @@ export class CodebookEma {
 
   /**
    * Restart bookkeeping for re-seeded codes (mask [K], 1 = restarted; vectors [K, dim] their new
-   * positions): their count becomes `count` and their sum vector·count, so e_k ≈ vector and the
-   * code has one threshold's worth of grace before it can be declared dead again.
+   * positions): their count becomes `count` and their sum vector·count, so e_k ≈ vector. A code
+   * that then wins nothing decays below `count` and is re-seeded at the next step (Jukebox).
    */
   reseed(mask: tf.Tensor1D, vectors: tf.Tensor2D, count: number): void {
     tf.tidy(() => {

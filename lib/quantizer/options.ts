@@ -31,7 +31,10 @@ export interface VectorQuantizerOptions {
   /**
    * Re-seed codes whose EMA usage count (vectors per batch, averaged with ema.decay, or 0.99
    * without ema) falls below this (> 0) from random vectors of the current batch (Jukebox).
-   * A re-seeded code starts with this count as grace. Runs in training-mode forwards.
+   * A re-seeded code starts at exactly this count, so unless it wins vectors in the next batch
+   * its count decays below the threshold and it is re-seeded again — as in Jukebox, where an
+   * unused code is re-drawn every step until it is used. When more codes are dead than the batch
+   * has rows, rows are reused. Runs in training-mode forwards.
    */
   deadCodeThreshold?: number;
   /** Seed for init, k-means and restarts; the same seed gives the same codebook and indices. */
