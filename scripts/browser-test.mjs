@@ -149,7 +149,7 @@ class Server {
     this.root = root;
     this.runId = runId;
     this.token = randomBytes(24).toString('hex');
-    this.home = fs.mkdtempSync(path.join(os.tmpdir(), 'vq-browser-jupyter-'));
+    this.home = fs.mkdtempSync(path.join(os.tmpdir(), `vq-browser-jupyter-${process.pid}-`));
     this.logFile = path.join(OUT_DIR, 'jupyterlab.log');
     this.child = null;
     this.exited = null;
@@ -274,22 +274,65 @@ class Server {
   }
 }
 
-/** Processes of this run: their environment carries VQ_BROWSER_TEST_RUN=<runId>. */
-function processesOfRun(runId) {
-  const marker = Buffer.from(`VQ_BROWSER_TEST_RUN=${runId}\0`);
+/** Processes started by browser tests: {pid, run (the marker's value), cmd}. */
+function markedProcesses() {
+  const key = Buffer.from('VQ_BROWSER_TEST_RUN=');
   const found = [];
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     try {
       const environ = fs.readFileSync(`/proc/${pid}/environ`);
-      if (!environ.includes(marker)) continue;
+      const at = environ.indexOf(key);
+      if (at < 0 || (at > 0 && environ[at - 1] !== 0)) continue;
+      const end = environ.indexOf(0, at);
+      const run = environ.subarray(at + key.length, end < 0 ? undefined : end).toString();
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      found.push({ pid: Number(pid), cmd });
+      found.push({ pid: Number(pid), run, cmd });
     } catch {
       /* gone, or not ours to read */
     }
   }
   return found;
+}
+
+/** Processes of this run: their environment carries VQ_BROWSER_TEST_RUN=<runId>. */
+function processesOfRun(runId) {
+  return markedProcesses().filter((p) => p.run === runId);
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/**
+ * A browser test killed outright (SIGKILL, a lost terminal) cannot clean up: remove what such
+ * runs left (their runId starts with the dead test's pid): processes and scratch folders.
+ */
+function sweepStaleRuns() {
+  for (const p of markedProcesses()) {
+    const owner = Number(p.run.split('-')[0]);
+    if (!Number.isInteger(owner) || alive(owner)) continue;
+    log(`killing ${p.pid} left by an earlier browser test (pid ${owner}, gone): ${p.cmd.slice(0, 100)}`);
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  const tmp = path.join(ROOT, '.tmp');
+  for (const entry of fs.existsSync(tmp) ? fs.readdirSync(tmp) : []) {
+    const m = /^browser-(\d+)$/.exec(entry);
+    if (m && !alive(Number(m[1]))) fs.rmSync(path.join(tmp, entry), { recursive: true, force: true });
+  }
+  for (const entry of fs.readdirSync(os.tmpdir())) {
+    const m = /^vq-browser-jupyter-(\d+)-/.exec(entry);
+    if (m && !alive(Number(m[1]))) fs.rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -774,6 +817,7 @@ async function main() {
   requireChromium();
   if (!fs.existsSync(path.join(ROOT, 'dist', 'lib', 'index.js'))) throw new Error('dist/lib/index.js is missing: run `npm run build` first');
   const env = ensureEnv({ log });
+  sweepStaleRuns();
   const runId = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const root = makeScratchRoot(notebooks);
   const server = new Server({ env, root, runId });
@@ -782,7 +826,9 @@ async function main() {
   const problems = [];
   let interrupted = false;
 
-  const cleanup = async () => {
+  let cleaning = null;
+  const cleanup = () => (cleaning ??= doCleanup());
+  const doCleanup = async () => {
     if (browser) await browser.close().catch(() => {});
     browser = null;
     await server.shutdownKernels();
@@ -834,7 +880,7 @@ async function main() {
     }
     log(`kernelspec "${KERNEL_NAME}" (${kernelspec.spec.display_name}) runs ${path.relative(ROOT, argv[1])}`);
 
-    browser = await launchChromium();
+    browser = await launchChromium({ handleSignals: false }); // our clean-up handles Ctrl-C
     log(`Chromium ${browser.version()} up in ${elapsed()}`);
     for (const [i, nbFile] of notebooks.entries()) {
       if (interrupted) break;

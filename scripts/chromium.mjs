@@ -43,8 +43,12 @@ export function requireChromium() {
   return CHROMIUM_PATH;
 }
 
-/** Launch headless Chromium. Returns playwright's Browser; close it with `browser.close()`. */
-export async function launchChromium({ args = [] } = {}) {
+/**
+ * Launch headless Chromium. Returns playwright's Browser; close it with `browser.close()`.
+ * handleSignals: false leaves Ctrl-C/SIGTERM to the caller (playwright otherwise kills the
+ * browser and exits the process at once, before the caller's own clean-up).
+ */
+export async function launchChromium({ args = [], handleSignals = true } = {}) {
   const executablePath = requireChromium();
   const { chromium } = await import('playwright-core');
   return chromium.launch({
@@ -52,5 +56,8 @@ export async function launchChromium({ args = [] } = {}) {
     headless: true,
     args: [...CHROMIUM_ARGS, ...args],
     timeout: 60_000,
+    handleSIGINT: handleSignals,
+    handleSIGTERM: handleSignals,
+    handleSIGHUP: handleSignals,
   });
 }
