@@ -16,6 +16,7 @@
  *          --cases vqvae-train-step,vq-layer,fsq-layer --cpu --no-pytorch --profile
  *          --vq-n N (VQ/FSQ vectors; default 65536) --python PATH
  */
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
@@ -302,7 +303,12 @@ function findPython(explicit: string | null): { python: string; torch: string; b
 }
 
 function runTorch(python: string, threads: number, cases: CaseName[], o: Options, n: number): TorchRun | null {
-  const script = path.resolve(__dirname, '..', '..', 'bench', 'torch_bench.py');
+  const script = [path.resolve(__dirname, '..', '..', 'bench', 'torch_bench.py'), path.resolve('bench', 'torch_bench.py')]
+    .find((f) => fs.existsSync(f));
+  if (!script) {
+    log('[bench] bench/torch_bench.py not found (run from the repository root)');
+    return null;
+  }
   const args = [script, '--threads', String(threads), '--cases', cases.join(','), '--vq-n', String(n)];
   if (o.quick) args.push('--quick');
   if (o.steps) args.push('--steps', String(o.steps));
