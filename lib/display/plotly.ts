@@ -34,6 +34,9 @@ export interface FigureOptions {
 const DEFAULT_LAYOUT: Layout = {
   template: { layout: { font: { family: 'Helvetica, Arial, sans-serif' } } },
   margin: { l: 60, r: 20, t: 50, b: 50 },
+  // Both set: a figure with a height but no width can collapse to 0 px when JupyterLab's
+  // window is resized (plotly.js 3 resize logic); the static PNG uses the same size.
+  width: 720,
   height: 380,
 };
 
