@@ -9,3 +9,4 @@ export * from './quantizer/index';
 export * from './vqvae/index';
 export * from './display/index';
 export * from './claims';
+export { Rng, mulberry32 } from './rng';

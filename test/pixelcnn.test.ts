@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { GatedPixelCNN, PixelCNNTrainer, causalMask } from '../lib/vqvae/index';
-import { mulberry32 } from '../lib/vqvae/rng';
+import { mulberry32 } from '../lib/rng';
 
 const K = 8;
 function grids(n: number, seed: number): Int32Array {

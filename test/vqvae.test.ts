@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
 import { ConvTranspose2D, VQVAE, VQVAETrainer, encodeDataset, epochBatches, evaluateVQVAE, codeStats } from '../lib/vqvae/index';
-import { mulberry32 } from '../lib/vqvae/rng';
+import { mulberry32 } from '../lib/rng';
 
 const vq = (dim = 8, K = 8, seed = 0) => new VectorQuantizer({ codebookSize: K, dim, seed, checkFinite: false });
 /** A smooth batch of digit-like blobs [n, 28, 28, 1] in [0, 1]. */

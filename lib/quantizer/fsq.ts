@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { perplexityAndUsage } from './distance';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { roundSte } from './ste';
 import { checkFinite, checkIndices, checkInt, checkOptionNames, checkVectors, describe } from './validate';

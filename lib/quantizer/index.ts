@@ -11,4 +11,3 @@ export { stopGradient, straightThrough, roundSte, lookupRows } from './ste';
 export { squaredDistances, l2Normalize } from './distance';
 export { kmeans } from './kmeans';
 export type { KMeansOptions } from './kmeans';
-export { Rng } from './rng';

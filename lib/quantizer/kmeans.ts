@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize, squaredDistances } from './distance';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 
 export interface KMeansOptions {
   /** Lloyd iterations (default 10). */

@@ -30,7 +30,7 @@ import { l2Normalize, perplexityAndUsage, squaredDistances } from './distance';
 import { CodebookEma, replaceRows } from './ema';
 import { kmeans } from './kmeans';
 import { ResolvedVQOptions, VectorQuantizerOptions, resolveVQOptions } from './options';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { lookupRows, stopGradient, straightThrough } from './ste';
 import { checkFinite, checkIndices, checkOptionNames, checkVectors } from './validate';

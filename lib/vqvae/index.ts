@@ -16,4 +16,3 @@ export {
   saveCheckpoint, loadCheckpoint, loadOrTrain, checkpointExists, checkpointPath, fileCheckpointHandler, defaultCheckpointDir,
 } from './checkpoint';
 export type { Checkpointable, SaveOptions, HandlerOptions } from './checkpoint';
-export { mulberry32 } from './rng';

@@ -8,7 +8,7 @@
  * U(−1/√fan_in, 1/√fan_in), with fan_in computed from PyTorch's weight layout.
  */
 import * as tf from '@tensorflow/tfjs';
-import { uniformArray } from './rng';
+import { uniformArray } from '../rng';
 
 /** A module that owns named variables. */
 export interface ParamHolder {

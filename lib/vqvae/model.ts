@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Conv2D, ConvTranspose2D, ParamHolder, checkInt, collect } from './layers';
 import { Bottleneck, BottleneckOutput, bottleneckVariables, checkBottleneck, describeBottleneck } from './bottleneck';
-import { childSeed, mulberry32 } from './rng';
+import { childSeed, mulberry32 } from '../rng';
 
 /** Residual block: x + conv1×1(ReLU(conv3×3(ReLU(x)))) (DL-Demos ResidualBlock). */
 export class ResidualBlock implements ParamHolder {

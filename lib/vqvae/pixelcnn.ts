@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Conv2D, ParamHolder, checkInt, checkKeys, collect } from './layers';
-import { childSeed, mulberry32, sampleCategorical, uniformArray } from './rng';
+import { childSeed, mulberry32, sampleCategorical, uniformArray } from '../rng';
 
 export type MaskType = 'A' | 'B' | 'vertical';
 

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { VQVAE } from './model';
 import { checkInt, checkKeys } from './layers';
-import { mulberry32, permutation } from './rng';
+import { mulberry32, permutation } from '../rng';
 
 /** TrainProgress fields every step's metrics carry. */
 export interface TrainProgress {
