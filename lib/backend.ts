@@ -4,13 +4,15 @@
  * Order tried (fastest first): tfjs-node-gpu (CUDA) → tfjs-node → wasm → cpu.
  * Override with the environment variable VQ_BACKEND = node-gpu | node | wasm | cpu
  * (the override is tried first; if it fails to load we still fall through, and say so).
+ * VQ_WASM_THREADS = n (default 1) runs wasm's threaded-SIMD build on n threads (lib/wasm/threads.ts);
+ * it pays off only when n cores are idle.
  *
  * A backend that fails to load is reported in one line and skipped; this never throws
  * unless even the pure-JS cpu backend fails.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmKernels } from './wasm/index';
+import { registerWasmKernels, requestedWasmThreads, setWasmThreads, wasmThreadsInUse } from './wasm/index';
 
 export type BackendChoice = 'node-gpu' | 'node' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendChoice[] = ['node-gpu', 'node', 'wasm', 'cpu'];
@@ -44,6 +46,14 @@ function oneLine(e: unknown): string {
   return first.trim().slice(0, 200);
 }
 
+/** Parse a $VQ_WASM_THREADS value: 1 when unset/empty; throws unless a positive integer. */
+export function parseWasmThreads(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 1;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`VQ_WASM_THREADS: expected a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 /** Parse a $VQ_BACKEND value: a choice, null when unset/empty; throws on anything else. */
 export function parseBackendOverride(value: string | undefined): BackendChoice | null {
   if (value === undefined || value === '') return null;
@@ -66,6 +76,9 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
       return;
     }
     case 'wasm': {
+      const threads = parseWasmThreads(process.env.VQ_WASM_THREADS);
+      // reinit: a wasm backend started with another thread count is torn down (its tensors go with it).
+      if (threads !== requestedWasmThreads()) setWasmThreads(threads, { reinit: true });
       if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
       registerWasmKernels();
       return;
@@ -108,7 +121,10 @@ export async function initBackend(
         choice,
         tfBackend: tf.getBackend(),
         attempts,
-        summary: `backend: ${choice} (tfjs ${tf.version.tfjs}, tf.getBackend() = '${tf.getBackend()}')${failed.join('')}`,
+        summary:
+          `backend: ${choice} (tfjs ${tf.version.tfjs}, tf.getBackend() = '${tf.getBackend()}'` +
+          (choice === 'wasm' ? `, ${wasmThreadsInUse() ?? 1} thread(s))` : ')') +
+          failed.join(''),
       };
       return selected;
     } catch (e) {

@@ -1,7 +1,7 @@
 /** Backend selection: explicit choices, fall-through with one-line reasons, bad overrides. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend, backendInfo, parseBackendOverride, tf } from '../lib/index';
+import { initBackend, backendInfo, parseBackendOverride, parseWasmThreads, tf } from '../lib/index';
 
 test('an explicit choice is honoured and reported', async () => {
   const cpu = await initBackend('cpu');
@@ -10,6 +10,7 @@ test('an explicit choice is honoured and reported', async () => {
   assert.match(cpu.summary, /^backend: cpu \(tfjs 4\.\d+\.\d+, tf\.getBackend\(\) = 'cpu'\)/);
   const wasm = await initBackend('wasm');
   assert.equal(tf.getBackend(), 'wasm');
+  assert.match(wasm.summary, /^backend: wasm \(tfjs [\d.]+, tf\.getBackend\(\) = 'wasm', 1 thread\(s\)\)/);
   assert.equal(backendInfo(), wasm);
   // A second call without a preference keeps the current selection.
   assert.equal(await initBackend(), wasm);
@@ -33,4 +34,8 @@ test('bad choices are rejected with the accepted values named', async () => {
   assert.equal(parseBackendOverride(' WASM '), 'wasm');
   assert.equal(parseBackendOverride(''), null);
   assert.equal(parseBackendOverride(undefined), null);
+  assert.equal(parseWasmThreads(undefined), 1);
+  assert.equal(parseWasmThreads(' 2 '), 2);
+  assert.throws(() => parseWasmThreads('0'), /VQ_WASM_THREADS: expected a positive integer, got "0"/);
+  assert.throws(() => parseWasmThreads('two'), /VQ_WASM_THREADS: expected a positive integer, got "two"/);
 });
