@@ -23,7 +23,8 @@ import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { registerWasmKernels, setWasmThreads, wasmThreadsInUse } from '../lib/wasm/index';
-import { SeedVQVAE } from './seed-vqvae';
+import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
+import { VQVAE, VQVAETrainer } from '../lib/vqvae/index';
 
 type CaseName = 'vqvae-train-step' | 'vq-layer' | 'fsq-layer';
 const ALL_CASES: CaseName[] = ['vqvae-train-step', 'vq-layer', 'fsq-layer'];
@@ -114,61 +115,22 @@ interface Measured {
 
 // ------------------------------------------------------------------ the cases
 
-interface LibVQVAE {
-  VQVAE?: new (o: { bottleneck: unknown; dim?: number; seed?: number }) => { dispose(): void };
-  VQVAETrainer?: new (m: unknown, o: { batchSize?: number; learningRate?: number }) => {
-    trainStep(b: tf.Tensor4D): Promise<unknown>;
-    dispose(): void;
-  };
-}
-interface LibQuantizer {
-  VectorQuantizer?: new (o: Record<string, unknown>) => {
-    forward(z: tf.Tensor, o?: { training?: boolean }): { quantized: tf.Tensor; loss: tf.Scalar };
-    trainableVariables(): tf.Variable[];
-    dispose(): void;
-  };
-  FSQ?: new (o: Record<string, unknown>) => {
-    forward(z: tf.Tensor, o?: { training?: boolean }): { quantized: tf.Tensor };
-    projectIn: { kernel: tf.Variable; bias: tf.Variable } | null;
-    projectOut: { kernel: tf.Variable; bias: tf.Variable } | null;
-  };
-}
-
-function libModule<T>(rel: string): T {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(rel) as T;
-  } catch {
-    return {} as T;
-  }
+/** The seed 004 model in the DL-Demos MNIST configuration, with its trainer (lib/vqvae). */
+function seedTrainer(batch: number): { trainer: VQVAETrainer; dispose(): void } {
+  const vq = new VectorQuantizer({ codebookSize: 32, dim: 32, commitmentWeight: 0.25, seed: 0, checkFinite: false });
+  const model = new VQVAE({ bottleneck: vq, dim: 32, seed: 0 });
+  const trainer = new VQVAETrainer(model, { batchSize: batch, learningRate: 2e-4 });
+  return { trainer, dispose: () => { trainer.dispose(); model.dispose(); vq.dispose(); } };
 }
 
 async function vqvaeCase(steps: number, warmup: number, batch = 256): Promise<Measured> {
   const x = tf.tidy(() => tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D);
-  const vqvae = libModule<LibVQVAE>('../lib/vqvae/index');
-  const quant = libModule<LibQuantizer>('../lib/quantizer/index');
+  const seed = seedTrainer(batch);
   try {
-    if (vqvae.VQVAE && vqvae.VQVAETrainer && quant.VectorQuantizer) {
-      const vq = new quant.VectorQuantizer({ codebookSize: 32, dim: 32, commitmentWeight: 0.25, seed: 0, checkFinite: false });
-      const model = new vqvae.VQVAE({ bottleneck: vq, dim: 32, seed: 0 });
-      const trainer = new vqvae.VQVAETrainer(model, { batchSize: batch, learningRate: 2e-4 });
-      try {
-        const ms = await timeSteps(() => trainer.trainStep(x), warmup, steps);
-        return { name: 'vqvae-train-step', unit: 'images/s', items: batch, samplesMs: ms, impl: 'lib/vqvae VQVAE + VQVAETrainer.trainStep' };
-      } finally {
-        trainer.dispose();
-        model.dispose();
-        vq.dispose();
-      }
-    }
-    const m = new SeedVQVAE();
-    try {
-      const ms = await timeSteps(() => m.trainStep(x), warmup, steps);
-      return { name: 'vqvae-train-step', unit: 'images/s', items: batch, samplesMs: ms, impl: 'bench/seed-vqvae.ts (lib/vqvae not available)' };
-    } finally {
-      m.dispose();
-    }
+    const ms = await timeSteps(() => seed.trainer.trainStep(x), warmup, steps);
+    return { name: 'vqvae-train-step', unit: 'images/s', items: batch, samplesMs: ms, impl: 'lib/vqvae VQVAE + VQVAETrainer.trainStep' };
   } finally {
+    seed.dispose();
     x.dispose();
   }
 }
@@ -177,8 +139,6 @@ async function vqvaeCase(steps: number, warmup: number, batch = 256): Promise<Me
 const vqTapeBytes = (n: number, k: number): number => 24 * 4 * n * k;
 
 async function vqCase(steps: number, warmup: number, n: number, backend: string): Promise<Measured> {
-  const quant = libModule<LibQuantizer>('../lib/quantizer/index');
-  if (!quant.VectorQuantizer) throw new Error('lib/quantizer does not export VectorQuantizer');
   const K = 1024;
   const d = 64;
   let note: string | undefined;
@@ -190,7 +150,7 @@ async function vqCase(steps: number, warmup: number, n: number, backend: string)
       note = `N=${nRun}: the layer's backward keeps ~${(vqTapeBytes(n, K) / 2 ** 30).toFixed(1)} GiB of [N,K] tensors at N=${n}, over wasm's 4 GiB heap`;
     }
   }
-  const vq = new quant.VectorQuantizer({ codebookSize: K, dim: d, entropyWeight: 0.1, seed: 0, checkFinite: false });
+  const vq = new VectorQuantizer({ codebookSize: K, dim: d, entropyWeight: 0.1, seed: 0, checkFinite: false });
   const z = tf.variable(tf.randomNormal([nRun, d], 0, 1, 'float32', 2), true);
   const vars = [z, ...vq.trainableVariables()];
   const step = () => tf.tidy(() => {
@@ -211,9 +171,7 @@ async function vqCase(steps: number, warmup: number, n: number, backend: string)
 }
 
 async function fsqCase(steps: number, warmup: number, n: number): Promise<Measured> {
-  const quant = libModule<LibQuantizer>('../lib/quantizer/index');
-  if (!quant.FSQ) throw new Error('lib/quantizer does not export FSQ');
-  const fsq = new quant.FSQ({ levels: [8, 5, 5, 5], dim: 64, seed: 0, checkFinite: false });
+  const fsq = new FSQ({ levels: [8, 5, 5, 5], dim: 64, seed: 0, checkFinite: false });
   const z = tf.variable(tf.randomNormal([n, 64], 0, 1, 'float32', 3), true);
   const proj = [fsq.projectIn, fsq.projectOut].filter((p): p is { kernel: tf.Variable; bias: tf.Variable } => p !== null);
   const vars = [z, ...proj.flatMap((p) => [p.kernel, p.bias])];
@@ -230,31 +188,17 @@ async function fsqCase(steps: number, warmup: number, n: number): Promise<Measur
     return { name: 'fsq-layer', unit: 'vectors/s', items: n, samplesMs: ms, impl: 'lib/quantizer FSQ (levels [8,5,5,5], dim 64)' };
   } finally {
     z.dispose();
-    for (const p of proj) tf.dispose([p.kernel, p.bias]);
+    fsq.dispose();
   }
 }
 
 /** Per-kernel profile of one VQ-VAE step (kernel → total ms, calls), most expensive first. */
 async function profileVQVAE(batch = 256): Promise<{ model: string; kernels: Array<{ kernel: string; ms: number; calls: number }> }> {
   const x = tf.tidy(() => tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D);
-  const vqvae = libModule<LibVQVAE>('../lib/vqvae/index');
-  const quant = libModule<LibQuantizer>('../lib/quantizer/index');
-  let step: () => Promise<unknown>;
-  let dispose: () => void;
-  let model: string;
-  if (vqvae.VQVAE && vqvae.VQVAETrainer && quant.VectorQuantizer) {
-    const vq = new quant.VectorQuantizer({ codebookSize: 32, dim: 32, commitmentWeight: 0.25, seed: 0, checkFinite: false });
-    const m = new vqvae.VQVAE({ bottleneck: vq, dim: 32, seed: 0 });
-    const trainer = new vqvae.VQVAETrainer(m, { batchSize: batch, learningRate: 2e-4 });
-    step = () => trainer.trainStep(x);
-    dispose = () => { trainer.dispose(); m.dispose(); vq.dispose(); };
-    model = 'lib/vqvae';
-  } else {
-    const m = new SeedVQVAE();
-    step = async () => m.trainStep(x);
-    dispose = () => m.dispose();
-    model = 'bench/seed-vqvae';
-  }
+  const seed = seedTrainer(batch);
+  const step = () => seed.trainer.trainStep(x);
+  const dispose = () => seed.dispose();
+  const model = 'lib/vqvae';
   try {
     await step();
     await step();
