@@ -76,8 +76,10 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
       return;
     }
     case 'wasm': {
-      const threads = parseWasmThreads(process.env.VQ_WASM_THREADS);
-      // reinit: a wasm backend started with another thread count is torn down (its tensors go with it).
+      // $VQ_WASM_THREADS, when set, wins over an earlier setWasmThreads(); reinit tears down a wasm
+      // backend started with another thread count (its tensors go with it).
+      const env = process.env.VQ_WASM_THREADS;
+      const threads = env === undefined || env.trim() === '' ? requestedWasmThreads() : parseWasmThreads(env);
       if (threads !== requestedWasmThreads()) setWasmThreads(threads, { reinit: true });
       if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
       registerWasmKernels();
