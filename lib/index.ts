@@ -10,4 +10,4 @@ export * from './vqvae/index';
 export * from './display/index';
 export * from './claims';
 export { Rng, mulberry32 } from './rng';
-export { setWasmThreads, requestedWasmThreads, wasmThreadsInUse, registerWasmKernels, WASM_KERNELS } from './wasm/index';
+export { setWasmThreads, requestedWasmThreads, wasmThreadsChosen, wasmThreadsInUse, registerWasmKernels, WASM_KERNELS } from './wasm/index';

@@ -1,7 +1,7 @@
 /** Backend selection: explicit choices, fall-through with one-line reasons, bad overrides. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend, backendInfo, parseBackendOverride, parseWasmThreads, tf } from '../lib/index';
+import { initBackend, backendInfo, defaultWasmThreads, parseBackendOverride, parseWasmThreads, tf, wasmThreadsInUse } from '../lib/index';
 
 test('an explicit choice is honoured and reported', async () => {
   const cpu = await initBackend('cpu');
@@ -10,7 +10,12 @@ test('an explicit choice is honoured and reported', async () => {
   assert.match(cpu.summary, /^backend: cpu \(tfjs 4\.\d+\.\d+, tf\.getBackend\(\) = 'cpu'\)/);
   const wasm = await initBackend('wasm');
   assert.equal(tf.getBackend(), 'wasm');
-  assert.match(wasm.summary, /^backend: wasm \(tfjs [\d.]+, tf\.getBackend\(\) = 'wasm', 1 thread\(s\)\)/);
+  assert.match(wasm.summary, /^backend: wasm \(tfjs [\d.]+, tf\.getBackend\(\) = 'wasm', \d+ thread\(s\)\)/);
+  if (!process.env.VQ_WASM_THREADS) {
+    // No override: the machine's cores, at most 4, and XNNPACK really runs that many.
+    assert.equal(wasmThreadsInUse(), defaultWasmThreads());
+    assert.ok(wasm.summary.includes(`${defaultWasmThreads()} thread(s)`));
+  }
   assert.equal(backendInfo(), wasm);
   // A second call without a preference keeps the current selection.
   assert.equal(await initBackend(), wasm);

@@ -25,7 +25,7 @@ import { identityConfig, meanConfig, sumConfig } from './reductions';
 
 import { registerDilatedConv2DGradient } from './conv2d-grad';
 
-export { setWasmThreads, requestedWasmThreads, wasmThreadsInUse } from './threads';
+export { setWasmThreads, requestedWasmThreads, wasmThreadsChosen, wasmThreadsInUse } from './threads';
 export { registerDilatedConv2DGradient, dilateFilter } from './conv2d-grad';
 export { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
 export { conv2DBackpropInputKernel } from './conv2d-backprop-input';

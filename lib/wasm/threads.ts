@@ -30,6 +30,7 @@ import * as wasmPkg from '@tensorflow/tfjs-backend-wasm';
 const WASM_PRIORITY = 2; // what tfjs-backend-wasm registers itself with
 
 let requestedThreads = 1;
+let chosen = false;
 let shippedFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null = null;
 
 interface EmscriptenModule {
@@ -120,11 +121,17 @@ export function setWasmThreads(n: number, opts: { reinit?: boolean } = {}): void
   }
   tf.removeBackend('wasm');
   requestedThreads = n;
+  chosen = true;
   if (n <= 1) {
     tf.registerBackend('wasm', shippedFactory, WASM_PRIORITY);
   } else {
     tf.registerBackend('wasm', () => threadedBackend(n), WASM_PRIORITY);
   }
+}
+
+/** Whether setWasmThreads() was called (else the backend picks its default). */
+export function wasmThreadsChosen(): boolean {
+  return chosen;
 }
 
 /** Threads requested with setWasmThreads (1 when never called). */
