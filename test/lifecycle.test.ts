@@ -28,6 +28,16 @@ for (const [name, make] of Object.entries(makers)) {
   });
 }
 
+test('GatedPixelCNN.sample with a class label leaves no tensor behind', async () => {
+  await initBackend('wasm', { quiet: true });
+  const prior = new GatedPixelCNN({ codebookSize: 4, height: 3, width: 3, channels: 4, blocks: 1, numClasses: 3, seed: 1 });
+  const before = tf.memory().numTensors;
+  const idx = await prior.sample(2, { seed: 0, classLabel: 1 });
+  idx.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  prior.dispose();
+});
+
 test('VectorQuantizer.quantize/encode/decode under tf.grad: no error, zero gradient', async () => {
   await initBackend('wasm', { quiet: true });
   const q = new VectorQuantizer({ codebookSize: 8, dim: 4, seed: 3 });

@@ -179,7 +179,7 @@ export class GatedPixelCNN implements ParamHolder {
     const arr = labels instanceof tf.Tensor ? labels.dataSync() : labels;
     if (arr.length !== n) throw new Error(`${name}: expected ${n} labels, got ${arr.length}`);
     for (const l of arr) if (!Number.isInteger(l) || l < 0 || l >= C) throw new Error(`${name}: label ${l} outside 0..${C - 1}`);
-    return tf.oneHot(tf.tensor1d(Array.from(arr), 'int32'), C).toFloat() as tf.Tensor2D;
+    return tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(arr), 'int32'), C).toFloat() as tf.Tensor2D);
   }
 
   /** indices [N, h, w] int32 (+ labels [N]) → logits [N, h, w, K]. */
