@@ -10,20 +10,14 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { dilateFilter, registerWasmKernels, WASM_KERNELS } from '../lib/wasm/index';
+import { Rng } from '../lib/rng';
 
 tf.enableProdMode();
 const TOL = 1e-4;
 
-/** mulberry32 */
+/** Seeded uniform [0, 1) draws (the library's mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return new Rng(seed).next;
 }
 
 function normal(n: number, r: () => number): Float32Array {
