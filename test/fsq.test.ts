@@ -8,15 +8,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { FSQ, roundSte } from '../lib/quantizer/index';
+import { near, num, vals } from './support/numeric';
 
-function near(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, atol = 1e-6, rtol = 1e-5, what = ''): void {
-  const a = typeof actual === 'number' ? [actual] : Array.from(actual);
-  const e = typeof expected === 'number' ? [expected] : Array.from(expected);
-  assert.equal(a.length, e.length, `${what}: length ${a.length} vs ${e.length}`);
-  a.forEach((x, i) => assert.ok(Math.abs(x - e[i]) <= atol + rtol * Math.abs(e[i]), `${what}[${i}]: ${x} vs ${e[i]}`));
-}
-const vals = (t: tf.Tensor): number[] => Array.from(t.dataSync());
-const num = (t: tf.Tensor): number => t.dataSync()[0];
 /** Exact equality by === (round(−0.3) is −0, which equals 0). */
 function same(actual: number[], expected: number[], what = ''): void {
   assert.equal(actual.length, expected.length, what);

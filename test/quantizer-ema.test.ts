@@ -7,15 +7,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { CodebookStats, VectorQuantizer, perplexityOf } from '../lib/quantizer/index';
+import { near, num, vals } from './support/numeric';
 
-function near(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, atol = 1e-6, rtol = 1e-5, what = ''): void {
-  const a = typeof actual === 'number' ? [actual] : Array.from(actual);
-  const e = typeof expected === 'number' ? [expected] : Array.from(expected);
-  assert.equal(a.length, e.length, `${what}: length ${a.length} vs ${e.length}`);
-  a.forEach((x, i) => assert.ok(Math.abs(x - e[i]) <= atol + rtol * Math.abs(e[i]), `${what}[${i}]: ${x} vs ${e[i]}`));
-}
-const vals = (t: tf.Tensor): number[] => Array.from(t.dataSync());
-const num = (t: tf.Tensor): number => t.dataSync()[0];
 function zdata(n: number, d: number, a = 1.3, b = 0.7, s = 1, off = 0): tf.Tensor2D {
   return tf.tensor2d(Array.from({ length: n }, (_, i) => Array.from({ length: d }, (_, j) => s * Math.sin(a * i + b * j + off))));
 }
