@@ -37,28 +37,17 @@ export function unsortedSegmentSumKernel({ inputs, backend, attrs }: Args): Tens
   return withScope(backend, (s) => {
     const out = s.make([numSegments, ...innerShape], x.dtype);
     const ids = heapI32(s.backend, segmentIds);
-    if (x.dtype === 'float32') {
-      const X = heapF32(s.backend, x);
-      const O = heapF32(s.backend, out);
-      O.fill(0);
-      for (let i = 0; i < n; i++) {
-        const k = ids[i];
-        if (k < 0 || k >= numSegments) continue;
-        const src = i * inner;
-        const dst = k * inner;
-        for (let j = 0; j < inner; j++) O[dst + j] += X[src + j];
-      }
-    } else {
-      const X = heapI32(s.backend, x);
-      const O = heapI32(s.backend, out);
-      O.fill(0);
-      for (let i = 0; i < n; i++) {
-        const k = ids[i];
-        if (k < 0 || k >= numSegments) continue;
-        const src = i * inner;
-        const dst = k * inner;
-        for (let j = 0; j < inner; j++) O[dst + j] += X[src + j];
-      }
+    // One loop for both dtypes: only the heap view differs.
+    const view = x.dtype === 'float32' ? heapF32 : heapI32;
+    const X = view(s.backend, x);
+    const O = view(s.backend, out);
+    O.fill(0);
+    for (let i = 0; i < n; i++) {
+      const k = ids[i];
+      if (k < 0 || k >= numSegments) continue;
+      const src = i * inner;
+      const dst = k * inner;
+      for (let j = 0; j < inner; j++) O[dst + j] += X[src + j];
     }
     return out;
   });
