@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
-import { ConvTranspose2D, VQVAE, VQVAETrainer, encodeDataset, epochBatches, evaluateVQVAE, codeStats } from '../lib/vqvae/index';
+import { ConvTranspose2D, VQVAE, VQVAETrainer, encodeDataset, epochBatches, evaluateVQVAE, codeStats, fitWithLog, readTrainLog } from '../lib/vqvae/index';
 import { mulberry32 } from '../lib/rng';
 
 const vq = (dim = 8, K = 8, seed = 0) => new VectorQuantizer({ codebookSize: K, dim, seed, checkFinite: false });
@@ -192,5 +192,37 @@ describe('VQVAE', () => {
     assert.throws(() => new VQVAETrainer(m, { batchSize: 0 }), /opts\.batchSize/);
     assert.throws(() => new VQVAETrainer(m, { learningRat: 1 } as never), /unknown option "learningRat"/);
     m.dispose(); q.dispose();
+  });
+
+  test('fitWithLog: a step and epoch record that survives JSON, deterministic, leak-free', async () => {
+    const make = () => { const q = vq(8, 8, 5); return { q, m: new VQVAE({ bottleneck: q, dim: 8, seed: 5 }) }; };
+    const train = blobs(20, 6), test = blobs(6, 7);
+    const opts = { epochs: 2, batchSize: 8, learningRate: 1e-3, seed: 3, progress: false };
+    const a = make();
+    const n0 = tf.memory().numTensors;
+    const logA = await fitWithLog(a.m, train, test, opts);
+    assert.equal(tf.memory().numTensors, n0, 'numTensors unchanged by fitWithLog');
+    for (const k of ['loss', 'reconMse', 'quantizerLoss', 'perplexity', 'used', 'deadCodes'] as const) assert.equal(logA.steps[k].length, 6, k);
+    assert.deepEqual(logA.epochs.map((e) => [e.epoch, e.step]), [[1, 3], [2, 6]]);
+    assert.deepEqual([logA.epochsTrained, logA.learningRate, logA.batchSize], [2, 1e-3, 8]);
+    const e = await evaluateVQVAE(a.m, test);
+    assert.ok(Math.abs(logA.epochs[1].mse - e.mse) <= 1e-5 * e.mse, `last epoch's test MSE ${logA.epochs[1].mse} = evaluate ${e.mse}`);
+    assert.ok(logA.seconds > 0 && logA.imagesPerSec > 0);
+    const stored = JSON.parse(JSON.stringify({ log: logA }));
+    assert.deepEqual(readTrainLog(stored, 'ckpt'), logA);
+    const b = make();
+    const logB = await fitWithLog(b.m, train, test, opts);
+    assert.deepEqual({ ...logB.steps }, { ...logA.steps }, 'same seeds, same per-step metrics');
+    assert.deepEqual(logB.epochs, logA.epochs);
+
+    assert.throws(() => readTrainLog({}, 'data/checkpoints/x.ckpt'), /data\/checkpoints\/x\.ckpt: its meta has no valid training log \(no "log" entry\)/);
+    const cut = JSON.parse(JSON.stringify(stored));
+    cut.log.steps.used.pop();
+    assert.throws(() => readTrainLog(cut, 'c'), /steps\.used is not 6 numbers/);
+    await assert.rejects(fitWithLog(a.m, tf.zeros([4, 28, 28]) as never, test, opts), /fitWithLog\(train\): expected a tensor \[N, H, W, 1\], got \[4,28,28\]/);
+    await assert.rejects(fitWithLog(a.m, train, test, { ...opts, epoch: 1 } as never), /unknown option "epoch"/);
+    await assert.rejects(fitWithLog(a.m, train, test, { ...opts, epochs: 0 }), /opts\.epochs/);
+    for (const r of [a, b]) { r.m.dispose(); r.q.dispose(); }
+    tf.dispose([train, test]);
   });
 });
