@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
-import { ConvTranspose2D, VQVAE, VQVAETrainer, encodeDataset, epochBatches, evaluateVQVAE, codeStats, fitWithLog, readTrainLog } from '../lib/vqvae/index';
+import { ConvTranspose2D, VQVAE, VQVAETrainer, encodeDataset, epochBatches, evaluateVQVAE, codeStats, fitWithLog, readTrainLog, reconstructionPng } from '../lib/vqvae/index';
 import { mulberry32 } from '../lib/rng';
 
 const vq = (dim = 8, K = 8, seed = 0) => new VectorQuantizer({ codebookSize: K, dim, seed, checkFinite: false });
@@ -224,5 +224,24 @@ describe('VQVAE', () => {
     await assert.rejects(fitWithLog(a.m, train, test, { ...opts, epochs: 0 }), /opts\.epochs/);
     for (const r of [a, b]) { r.m.dispose(); r.q.dispose(); }
     tf.dispose([train, test]);
+  });
+
+  test('parameterCount and reconstructionPng', () => {
+    const q = vq(8, 8, 0);
+    const m = new VQVAE({ bottleneck: q, dim: 8, seed: 0 });
+    const pc = m.parameterCount();
+    assert.equal(pc.bottleneck, 64, 'codebook 8 × 8');
+    const all = [...m.namedVariables().values()].reduce((a, v) => a + v.size, 0);
+    assert.equal(pc.conv + pc.bottleneck, all);
+    const x = blobs(6);
+    const n0 = tf.memory().numTensors;
+    const png = reconstructionPng(m, x, { cols: 3, scale: 1 });
+    assert.equal(tf.memory().numTensors, n0);
+    assert.equal(png.toString('latin1', 1, 4), 'PNG');
+    // 4 rows (originals, reconstructions, ×2) of 3 tiles of 28 px with 1 px padding.
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [3 * 29 + 1, 4 * 29 + 1]);
+    assert.throws(() => reconstructionPng(m, x, { cols: 4 }), /6 images is not a multiple of opts\.cols 4/);
+    assert.throws(() => reconstructionPng(m, tf.zeros([2, 28, 28]) as never), /reconstructionPng\(x\): expected a tensor \[n, H, W, 1\], got \[2,28,28\]/);
+    m.dispose(); q.dispose(); x.dispose();
   });
 });

@@ -6,6 +6,7 @@ export type { Bottleneck, BottleneckOutput } from './bottleneck';
 export { Conv2D, ConvTranspose2D } from './layers';
 export { VQVAETrainer, TrainerBase, evaluateVQVAE, encodeDataset, epochBatches, codeStats } from './train';
 export type { StepMetrics, TrainProgress, TrainerOptions, FitOptions } from './train';
+export { reconstructionPng } from './figures';
 export { fitWithLog, readTrainLog, DLDEMOS_MNIST } from './trainlog';
 export type { TrainLog, EpochScore, LoggedFitOptions } from './trainlog';
 export { GatedPixelCNN, GatedBlock, causalMask } from './pixelcnn';

@@ -195,6 +195,18 @@ export class VQVAE implements ParamHolder {
     return [...this.namedVariables().values()].filter((v) => v.trainable);
   }
 
+  /** Trainable parameters: in the convolutions, and in the bottleneck (codebook or FSQ projections). */
+  parameterCount(): { conv: number; bottleneck: number } {
+    let conv = 0;
+    let bottleneck = 0;
+    for (const [name, v] of this.namedVariables()) {
+      if (!v.trainable) continue;
+      if (name.startsWith('bottleneck/')) bottleneck += v.size;
+      else conv += v.size;
+    }
+    return { conv, bottleneck };
+  }
+
   /** Dispose the conv variables (the bottleneck is the caller's). */
   dispose(): void {
     for (const [k, v] of this.namedVariables()) if (!k.startsWith('bottleneck/')) v.dispose();
