@@ -83,6 +83,18 @@ for (const backend of ['wasm', 'cpu'] as const) {
       fsq.dispose();
     });
 
+    test('levelsFor below 2^8: exact powers of two, at most 8 levels, fewest channels, even bits', () => {
+      const want: Record<number, number[]> = { 2: [2], 4: [4], 8: [8], 16: [4, 4], 32: [8, 4], 64: [8, 8], 128: [8, 4, 4] };
+      for (const [size, levels] of Object.entries(want)) {
+        const got = FSQ.levelsFor(Number(size));
+        assert.deepEqual(got, levels, `levelsFor(${size})`);
+        assert.equal(got.reduce((a, b) => a * b, 1), Number(size));
+      }
+      const a = FSQ.levelsFor(32);
+      a.push(99);
+      assert.deepEqual(FSQ.levelsFor(32), [8, 4], 'returns a copy');
+    });
+
     test('codes ↔ indices are exact inverses over the whole codebook, every recommended level set', () => {
       for (const [size, levels] of RECOMMENDED) {
         assert.deepEqual(FSQ.levelsFor(size), levels);
@@ -220,7 +232,11 @@ for (const backend of ['wasm', 'cpu'] as const) {
         [() => new FSQ({ level: [8, 5] } as never), /unknown option 'level' \(did you mean 'levels'\?\)/],
         [() => new FSQ({ levels: [8, 5], numCodebooks: 0 }), /numCodebooks must be an integer >= 1, got 0/],
         [() => new FSQ({ levels: [8, 5], dim: -1 }), /dim must be an integer >= 1/],
-        [() => FSQ.levelsFor(1000), /levelsFor\(targetSize\): expected one of 256, 1024, 4096, 16384, 65536.*got 1000/],
+        [() => FSQ.levelsFor(1000), /levelsFor\(targetSize\): expected 256, 1024, 4096, 16384 or 65536 .* or a power of two from 2 to 128, got 1000/],
+        [() => FSQ.levelsFor(512), /got 512/],
+        [() => FSQ.levelsFor(48), /got 48/],
+        [() => FSQ.levelsFor(1), /got 1/],
+        [() => FSQ.levelsFor(Number.NaN), /got NaN/],
       ];
       for (const [f, re] of bad) assert.throws(f, re);
       assert.equal(tf.memory().numTensors, n0);

@@ -73,14 +73,23 @@ export class FSQ {
   readonly stats: CodebookStats;
   checkFinite: boolean;
 
-  /** The paper's levels for 2^8, 2^10, 2^12, 2^14 or 2^16 codes. */
+  /**
+   * Levels for a target codebook size. 2^8, 2^10, 2^12, 2^14 and 2^16: the paper's (Mentzer
+   * et al. 2023, Table 1). Below 2^8 the paper gives none; for 2^1 … 2^7 this returns ours: the
+   * fewest channels of at most 8 levels (the paper's largest), every level a power of two so
+   * that the grid has exactly `targetSize` codes, the bits spread as evenly as possible, larger
+   * levels first: 32 → [8, 4], 64 → [8, 8], 128 → [8, 4, 4].
+   */
   static levelsFor(targetSize: number): number[] {
     const l = RECOMMENDED[targetSize];
-    if (!l) {
-      throw new Error(`FSQ.levelsFor(targetSize): expected one of 256, 1024, 4096, 16384, 65536 ` +
-        `(2^8 ... 2^16, Mentzer et al. 2023 Table 1), got ${describe(targetSize)}`);
+    if (l) return [...l];
+    const bits = Number.isInteger(targetSize) && targetSize >= 2 && targetSize <= 128 ? Math.log2(targetSize) : NaN;
+    if (!Number.isInteger(bits)) {
+      throw new Error(`FSQ.levelsFor(targetSize): expected 256, 1024, 4096, 16384 or 65536 ` +
+        `(2^8 ... 2^16, Mentzer et al. 2023 Table 1) or a power of two from 2 to 128, got ${describe(targetSize)}`);
     }
-    return [...l];
+    const d = Math.ceil(bits / 3);
+    return Array.from({ length: d }, (_, i) => 2 ** (Math.floor(bits / d) + (i < bits % d ? 1 : 0)));
   }
 
   constructor(options: FSQOptions) {
