@@ -219,6 +219,7 @@ describe('VQVAE', () => {
     const cut = JSON.parse(JSON.stringify(stored));
     cut.log.steps.used.pop();
     assert.throws(() => readTrainLog(cut, 'c'), /steps\.used is not 6 numbers/);
+    assert.throws(() => readTrainLog({ log: { steps: {} } }, 'c'), /c: its meta has no valid training log \(steps\.loss is not a list\)/);
     await assert.rejects(fitWithLog(a.m, tf.zeros([4, 28, 28]) as never, test, opts), /fitWithLog\(train\): expected a tensor \[N, H, W, 1\], got \[4,28,28\]/);
     await assert.rejects(fitWithLog(a.m, train, test, { ...opts, epoch: 1 } as never), /unknown option "epoch"/);
     await assert.rejects(fitWithLog(a.m, train, test, { ...opts, epochs: 0 }), /opts\.epochs/);
@@ -241,6 +242,7 @@ describe('VQVAE', () => {
     // 4 rows (originals, reconstructions, ×2) of 3 tiles of 28 px with 1 px padding.
     assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [3 * 29 + 1, 4 * 29 + 1]);
     assert.throws(() => reconstructionPng(m, x, { cols: 4 }), /6 images is not a multiple of opts\.cols 4/);
+    assert.throws(() => reconstructionPng(m, x, { col: 3 } as never), /unknown option "col"/);
     assert.throws(() => reconstructionPng(m, tf.zeros([2, 28, 28]) as never), /reconstructionPng\(x\): expected a tensor \[n, H, W, 1\], got \[2,28,28\]/);
     m.dispose(); q.dispose(); x.dispose();
   });

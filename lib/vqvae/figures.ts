@@ -1,7 +1,7 @@
 /** Figures of a VQ-VAE's work, as PNGs for notebooks (lib/display draws them). */
 import * as tf from '@tensorflow/tfjs';
 import { VQVAE } from './model';
-import { checkInt } from './layers';
+import { checkInt, checkKeys } from './layers';
 import { imageGridPng } from '../display/png';
 
 /**
@@ -10,6 +10,7 @@ import { imageGridPng } from '../display/png';
  * multiple of `cols`.
  */
 export function reconstructionPng(model: VQVAE, x: tf.Tensor4D, opts: { cols?: number; scale?: number } = {}): Buffer {
+  checkKeys('reconstructionPng', opts, ['cols', 'scale']);
   if (!(x instanceof tf.Tensor) || x.rank !== 4 || x.shape[3] !== 1) {
     throw new Error(`reconstructionPng(x): expected a tensor [n, H, W, 1], got ${x instanceof tf.Tensor ? `[${x.shape}]` : String(x)}`);
   }
@@ -25,5 +26,5 @@ export function reconstructionPng(model: VQVAE, x: tf.Tensor4D, opts: { cols?: n
     tiles.set(a.subarray(r * row, (r + 1) * row), 2 * r * row);
     tiles.set(b.subarray(r * row, (r + 1) * row), (2 * r + 1) * row);
   }
-  return imageGridPng(tiles, 2 * n, h, w, { cols, scale: opts.scale ?? 2 });
+  return imageGridPng(tiles, 2 * n, h, w, { cols, scale: checkInt('reconstructionPng opts.scale', opts.scale ?? 2) });
 }

@@ -113,7 +113,8 @@ export function readTrainLog(meta: Record<string, unknown>, where: string, key =
   const bad = (what: string) => new Error(`${where}: its meta has no valid training log (${what}); retrain to write one`);
   if (!log || typeof log !== 'object') throw bad(`no "${key}" entry`);
   if (!log.steps || typeof log.steps !== 'object') throw bad('no steps');
-  const n = log.steps.loss?.length;
+  if (!Array.isArray(log.steps.loss)) throw bad('steps.loss is not a list');
+  const n = log.steps.loss.length;
   for (const k of STEP_KEYS) {
     const a = log.steps[k];
     if (!Array.isArray(a) || a.length !== n || !a.every((v) => typeof v === 'number')) throw bad(`steps.${k} is not ${n} numbers`);
