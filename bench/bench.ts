@@ -232,7 +232,10 @@ interface TorchCase { name: CaseName; unit: string; ms: number; value: number; s
 interface TorchRun { torch: string; python: string; threads: number; cases: TorchCase[] }
 
 function findPython(explicit: string | null): { python: string; torch: string; blas: string } | null {
-  const candidates = [explicit, process.env.VQ_PYTHON, 'python3', '/usr/bin/python3', 'python'].filter(
+  // The peer is a pip PyTorch (MKL/oneDNN) in its own virtualenv (bench/requirements.txt);
+  // .venv-bench/ in the repository is where the README puts it.
+  const venv = path.resolve(__dirname, '..', '..', '.venv-bench', 'bin', 'python');
+  const candidates = [explicit, process.env.VQ_PYTHON, venv, 'python3', '/usr/bin/python3', 'python'].filter(
     (c): c is string => typeof c === 'string' && c.length > 0);
   for (const py of [...new Set(candidates)]) {
     const r = spawnSync(py, ['-c', 'import torch,re;c=torch.__config__.show();m=re.search(r"BLAS_INFO=(\\w+)",c);print(torch.__version__, m.group(1) if m else "?")'], {
@@ -320,8 +323,39 @@ function fmt(v: number | null, digits = 0): string {
   return v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+/** Run the cases on tfjs-node at `threads` intra-op threads in a child process; its rows. */
+function nativeChild(o: Options, threads: number): { rows: Row[] } | { error: string } {
+  log(`[bench] tfjs-node, ${threads} thread(s): starting a child process ...`);
+  const r = spawnSync(process.execPath, [__filename, ...process.argv.slice(2).filter((a) => a !== '--json')], {
+    encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 * 2 ** 20, stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env, VQ_BENCH_NATIVE_THREADS: String(threads),
+      TF_NUM_INTRAOP_THREADS: String(threads), TF_NUM_INTEROP_THREADS: '1', OMP_NUM_THREADS: String(threads), TF_CPP_MIN_LOG_LEVEL: '2',
+    },
+  });
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) return { error: `the child process failed (exit ${r.status})` };
+  const out = JSON.parse(last) as { rows?: Row[]; error?: string };
+  return out.rows ? { rows: out.rows } : { error: out.error ?? 'no rows' };
+}
+
+/** The child of nativeChild: select tfjs-node, run the cases, print {rows} or {error} as JSON. */
+async function nativeChildMain(o: Options, threads: number): Promise<void> {
+  tf.enableProdMode();
+  const info = await initBackend('node', { quiet: true });
+  if (info.choice !== 'node') {
+    process.stdout.write(`${JSON.stringify({ error: info.attempts.find((a) => a.choice === 'node')?.reason ?? info.summary })}\n`);
+    return;
+  }
+  const rows: Row[] = [];
+  await runCases(o, 'tfjs-node', threads, rows, false);
+  process.stdout.write(`${JSON.stringify({ rows })}\n`);
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  const childThreads = process.env.VQ_BENCH_NATIVE_THREADS;
+  if (childThreads) return nativeChildMain(o, Number(childThreads));
   tf.enableProdMode();
   const cores = os.cpus().length;
   const threads = o.threads.length ? o.threads : cores >= 2 ? [1, 2] : [1];
@@ -338,12 +372,12 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   const profiles: Record<string, Profile> = {};
 
-  // 1. A native backend, when one loads (it is preferred by lib/backend).
-  const first = await initBackend(undefined, { quiet: true });
-  if (first.choice === 'node-gpu' || first.choice === 'node') {
-    await runCases(o, `tfjs-${first.choice}`, null, rows, false);
-  } else {
-    notes.push(`tfjs-node(-gpu) not used: ${first.attempts.filter((a) => !a.ok).map((a) => `${a.choice}: ${a.reason}`).join('; ') || 'not tried'}`);
+  // 1. The native backend (tfjs-node), once per thread count: TensorFlow sizes its thread pools
+  // when it loads, from TF_NUM_INTRAOP_THREADS, so each count runs in a child process of its own.
+  for (const t of threads) {
+    const child = nativeChild(o, t);
+    if ('error' in child) { notes.push(`tfjs-node with ${t} thread(s) not used: ${child.error}`); continue; }
+    rows.push(...child.rows);
   }
 
   // 2. wasm, at each thread count (the threaded build is started afresh for each).
@@ -377,7 +411,7 @@ async function main(): Promise<void> {
   if (o.pytorch) {
     torchInfo = findPython(o.python);
     if (!torchInfo) {
-      notes.push('PyTorch not found (tried python3, /usr/bin/python3; set VQ_PYTHON): pytorch columns are null');
+      notes.push('PyTorch not found (tried --python, $VQ_PYTHON, .venv-bench/, python3; see bench/README.md for a pip PyTorch venv): pytorch columns are null');
     } else {
       if (torchInfo.blas === 'generic') {
         notes.push(`PyTorch ${torchInfo.torch} at ${torchInfo.python} uses the generic reference BLAS (BLAS_INFO=generic, e.g. Debian's python3-torch): its matmuls and conv backward are far slower than a pip build's, so ratios against it flatter TensorFlow.js`);
@@ -399,16 +433,10 @@ async function main(): Promise<void> {
         runs.get(t)?.cases.find((c) => c.name === name && (n === undefined || (c as TorchCase & { n?: number }).n === undefined || (c as TorchCase & { n?: number }).n === n));
       for (const r of rows) {
         const n = r.name === 'vq-layer' ? Math.round((r.ours * r.ms) / 1000) : undefined;
-        let best: { t: number; c: TorchCase } | null = null;
-        if (r.threads === 1 || r.threads === null) {
-          const c = torchFor(r.name, 1, n);
-          if (c) best = { t: 1, c };
-        } else {
-          for (const t of runs.keys()) {
-            const c = torchFor(r.name, t, n);
-            if (c && (!best || c.value > best.c.value)) best = { t, c };
-          }
-        }
+        // Ours against PyTorch at the same thread count (the pure-JS cpu backend: 1 thread).
+        const t = r.threads ?? 1;
+        const c = torchFor(r.name, t, n);
+        const best: { t: number; c: TorchCase } | null = c ? { t, c } : null;
         if (best) {
           r.pytorch = best.c.value;
           r.pytorch_threads = best.t;

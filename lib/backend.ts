@@ -40,11 +40,23 @@ export interface BackendInfo {
 
 let selected: BackendInfo | null = null;
 
-function oneLine(e: unknown): string {
+function oneLine(e: unknown, choice?: BackendChoice): string {
   const msg = e instanceof Error ? e.message : String(e);
   const first = msg.split('\n').find((l) => l.trim() !== '') ?? msg;
   if (/Cannot find module '@tensorflow\/tfjs-node(-gpu)?'/.test(first)) return 'not installed';
+  // The package is installed but its native binding was never built (see scripts/native-build.mjs).
+  if (/tfjs_binding\.node/.test(first)) {
+    return choice === 'node-gpu' ? 'not built (`npm run setup:gpu` builds it on a machine with CUDA)' : 'not built (`npm run setup:native` builds it)';
+  }
   return first.trim().slice(0, 200);
+}
+
+/** What the native backend runs on, e.g. "TensorFlow 2.16.2, CPU" or "TensorFlow 2.16.2, GPU". */
+function nativeDevice(): string {
+  const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string; isUsingGpuDevice?: () => boolean } }).binding;
+  const version = binding?.TF_Version ?? '?';
+  const gpu = binding?.isUsingGpuDevice?.() ?? false;
+  return `TensorFlow ${version}, ${gpu ? 'GPU' : 'CPU'}`;
 }
 
 /**
@@ -80,10 +92,17 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
     case 'node-gpu':
     case 'node': {
       // The native packages register the 'tensorflow' backend on import (and throw
-      // when libtensorflow or CUDA cannot be loaded).
+      // when libtensorflow or CUDA cannot be loaded). TensorFlow's C++ start-up notes go to stderr
+      // unless TF_CPP_MIN_LOG_LEVEL says otherwise: keep warnings and errors only.
+      process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require(choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
       if (!(await tf.setBackend('tensorflow'))) throw new Error('tensorflow backend failed to initialise');
+      if (choice === 'node-gpu' && !nativeDevice().endsWith('GPU')) {
+        // Unregister it so that 'node' can register its own 'tensorflow' backend next.
+        tf.removeBackend('tensorflow');
+        throw new Error('tfjs-node-gpu loaded but TensorFlow sees no GPU (no CUDA driver, or no device visible)');
+      }
       return;
     }
     case 'wasm': {
@@ -139,12 +158,13 @@ export async function initBackend(
         attempts,
         summary:
           `backend: ${choice} (tfjs ${tf.version.tfjs}, tf.getBackend() = '${tf.getBackend()}'` +
-          (choice === 'wasm' ? `, ${wasmThreadsInUse() ?? 1} thread(s))` : ')') +
+          (choice === 'wasm' ? `, ${wasmThreadsInUse() ?? 1} thread(s))`
+            : choice === 'node' || choice === 'node-gpu' ? `, ${nativeDevice()})` : ')') +
           failed.join(''),
       };
       return selected;
     } catch (e) {
-      const reason = oneLine(e);
+      const reason = oneLine(e, choice);
       attempts.push({ choice, ok: false, reason });
       if (opts.verbose && !opts.quiet) console.warn(`[backend] ${choice} unavailable: ${reason}`);
     }

@@ -1,5 +1,7 @@
 /** Backend selection: explicit choices, fall-through with one-line reasons, bad overrides. */
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { initBackend, backendInfo, defaultWasmThreads, parseBackendOverride, parseWasmThreads, tf, wasmThreadsInUse } from '../lib/index';
 
@@ -43,4 +45,22 @@ test('bad choices are rejected with the accepted values named', async () => {
   assert.equal(parseWasmThreads(' 2 '), 2);
   assert.throws(() => parseWasmThreads('0'), /VQ_WASM_THREADS: expected a positive integer, got "0"/);
   assert.throws(() => parseWasmThreads('two'), /VQ_WASM_THREADS: expected a positive integer, got "two"/);
+});
+
+test('the native backend: chosen by name when built, else skipped with how to build it', async () => {
+  const built = spawnSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } }).status === 0;
+  const info = await initBackend('node');
+  if (built) {
+    assert.equal(info.choice, 'node');
+    assert.equal(tf.getBackend(), 'tensorflow');
+    assert.match(info.summary, /^backend: node \(tfjs 4\.22\.0, tf\.getBackend\(\) = 'tensorflow', TensorFlow 2\.16\.2, CPU\)/);
+    // The build is idempotent: a second run of the build script does nothing.
+    const again = spawnSync(process.execPath, ['scripts/native-build.mjs'], { encoding: 'utf8', cwd: path.resolve(__dirname, '..', '..') });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /^\[native\] up to date: @tensorflow\/tfjs-node@4\.22\.0 tensorflow-cpu==2\.16\.2/);
+  } else {
+    assert.notEqual(info.choice, 'node');
+    assert.ok(info.summary.includes('skipped node: not built (`npm run setup:native` builds it)'), info.summary);
+  }
+  await initBackend('wasm');
 });

@@ -1,11 +1,11 @@
 /** Checkpoints: round trip, atomic saves, config mismatch errors, the PixelCNN prior too. */
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { useTestBackend } from './support/backend';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
 import { VectorQuantizer } from '../lib/quantizer/index';
 import {
   GatedPixelCNN, VQVAE, checkpointExists, loadOrTrain, checkpointPath, fileCheckpointHandler, loadCheckpoint, saveCheckpoint,
@@ -19,7 +19,7 @@ const x = () => tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 11) as tf.Tens
 const recon = (m: VQVAE): Float32Array => tf.tidy(() => m.reconstruct(x()).dataSync() as Float32Array);
 
 describe('checkpoints', () => {
-  before(async () => { await initBackend('wasm', { quiet: true }); });
+  before(async () => { await useTestBackend(); });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('round trip restores identical outputs (model and codebook)', async () => {

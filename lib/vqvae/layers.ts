@@ -38,6 +38,48 @@ function uniformVar(shape: number[], bound: number, rand: () => number): tf.Vari
 
 export type Pad = number | [[0, 0], [number, number], [number, number], [0, 0]];
 
+/** TensorFlow's 'same' padding along one axis of size n: [before, after], the odd one after. */
+function samePadding(n: number, k: number, s: number): [number, number] {
+  const total = Math.max((Math.ceil(n / s) - 1) * s + k - n, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+const samePair = (a: [number, number], b: [number, number]) => a[0] === b[0] && a[1] === b[1];
+
+/**
+ * conv2d with explicit (PyTorch-style) padding on every backend. The native TensorFlow backend
+ * accepts only 'valid' and 'same', so we pass those where they mean this padding and pad the input
+ * explicitly otherwise. x [N, H, W, C], filter [kh, kw, C, outC] → [N, ⌊(H + pT + pB − kh)/s⌋ + 1, …, outC].
+ */
+export function conv2dPadded(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: Pad): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  const [kh, kw] = filter.shape;
+  const [rows, cols]: [number, number][] = typeof pad === 'number' ? [[pad, pad], [pad, pad]] : [pad[1], pad[2]];
+  if (rows[0] + rows[1] + cols[0] + cols[1] === 0) return tf.conv2d(x, filter, stride, 'valid');
+  if (samePair(rows, samePadding(h, kh, stride)) && samePair(cols, samePadding(w, kw, stride))) {
+    return tf.conv2d(x, filter, stride, 'same');
+  }
+  return tf.tidy(() => tf.conv2d(tf.pad(x, [[0, 0], rows, cols, [0, 0]]), filter, stride, 'valid'));
+}
+
+/**
+ * PyTorch's ConvTranspose2d(k, stride s, padding p) on every backend: the gradient of a conv whose
+ * input is [oh, ow]. 'same' where that conv's padding is TensorFlow's 'same', else a 'valid'
+ * transpose cropped by p on each side. x [N, h, w, inC], filter [k, k, outC, inC] → [N, oh, ow, outC].
+ */
+export function conv2dTransposePadded(x: tf.Tensor4D, filter: tf.Tensor4D, outShape: [number, number, number, number], stride: number, pad: number): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  const [n, oh, ow, c] = outShape;
+  const k = filter.shape[0];
+  if (pad === 0 && oh === (h - 1) * stride + k && ow === (w - 1) * stride + k) return tf.conv2dTranspose(x, filter, outShape, stride, 'valid');
+  const same = samePair(samePadding(oh, k, stride), [pad, pad]) && samePair(samePadding(ow, filter.shape[1], stride), [pad, pad]);
+  if (same && Math.ceil(oh / stride) === h && Math.ceil(ow / stride) === w) return tf.conv2dTranspose(x, filter, outShape, stride, 'same');
+  return tf.tidy(() => {
+    const full = tf.conv2dTranspose(x, filter, [n, (h - 1) * stride + k, (w - 1) * stride + filter.shape[1], c], stride, 'valid');
+    return tf.slice(full, [0, pad, pad, 0], [n, oh, ow, c]);
+  });
+}
+
 /** 2-D convolution: weight [kh, kw, inC, outC], bias [outC]; y = conv(x, W) + b. */
 export class Conv2D implements ParamHolder {
   readonly weight: tf.Variable; // [kh, kw, inC, outC]
@@ -57,7 +99,7 @@ export class Conv2D implements ParamHolder {
   }
   /** x [N, H, W, inC] → [N, ⌊(H + 2p − k)/s⌋ + 1, …, outC]; `filter` overrides the weight (masks). */
   apply(x: tf.Tensor4D, filter: tf.Tensor4D = this.weight as tf.Tensor4D, pad: Pad = this.pad): tf.Tensor4D {
-    return tf.add(tf.conv2d(x, filter, this.stride, pad), this.bias) as tf.Tensor4D;
+    return tf.tidy(() => tf.add(conv2dPadded(x, filter, this.stride, pad), this.bias) as tf.Tensor4D);
   }
   namedVariables(prefix = ''): Map<string, tf.Variable> {
     return new Map([[`${prefix}weight`, this.weight], [`${prefix}bias`, this.bias]]);
@@ -87,8 +129,10 @@ export class ConvTranspose2D implements ParamHolder {
     const [n, h, w] = x.shape;
     const oh = (h - 1) * this.stride - 2 * this.pad + this.k;
     const ow = (w - 1) * this.stride - 2 * this.pad + this.k;
-    const y = tf.conv2dTranspose(x, this.weight as tf.Tensor4D, [n, oh, ow, this.outC], this.stride, this.pad);
-    return tf.add(y, this.bias) as tf.Tensor4D;
+    return tf.tidy(() => {
+      const y = conv2dTransposePadded(x, this.weight as tf.Tensor4D, [n, oh, ow, this.outC], this.stride, this.pad);
+      return tf.add(y, this.bias) as tf.Tensor4D;
+    });
   }
   namedVariables(prefix = ''): Map<string, tf.Variable> {
     return new Map([[`${prefix}weight`, this.weight], [`${prefix}bias`, this.bias]]);
