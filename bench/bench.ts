@@ -91,6 +91,15 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/**
+ * Wait until `t` is computed without copying it out: read one element. (The CPU backends compute
+ * eagerly, so this costs nothing there; on a GPU it waits for the kernel. Reading the whole
+ * gradient, 16 MB at N 65,536, would time a copy to JavaScript that PyTorch's side never makes.)
+ */
+function syncOne(t: tf.Tensor): void {
+  tf.tidy(() => tf.slice(tf.reshape(t, [-1]), 0, 1).dataSync());
+}
+
 /** Time `step` (sync or async) `steps` times after `warmup` calls; ms per call. */
 async function timeSteps(step: () => unknown, warmup: number, steps: number): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await step();
@@ -158,7 +167,7 @@ async function vqCase(steps: number, warmup: number, n: number, backend: string)
       const out = vq.forward(z, { training: false });
       return tf.add(tf.mean(tf.square(out.quantized)), out.loss) as tf.Scalar;
     }, vars);
-    for (const g of Object.values(grads)) g.dataSync();
+    for (const g of Object.values(grads)) syncOne(g);
     return value.dataSync()[0];
   });
   try {
@@ -180,7 +189,7 @@ async function fsqCase(steps: number, warmup: number, n: number): Promise<Measur
       const out = fsq.forward(z, { training: false });
       return tf.mean(tf.square(out.quantized)) as tf.Scalar;
     }, vars);
-    for (const g of Object.values(grads)) g.dataSync();
+    for (const g of Object.values(grads)) syncOne(g);
     return value.dataSync()[0];
   });
   try {
@@ -339,16 +348,20 @@ function nativeChild(o: Options, threads: number): { rows: Row[] } | { error: st
   return out.rows ? { rows: out.rows } : { error: out.error ?? 'no rows' };
 }
 
-/** The child of nativeChild: select tfjs-node, run the cases, print {rows} or {error} as JSON. */
+/**
+ * The child of nativeChild: select tfjs-node (tfjs-node-gpu when $VQ_BACKEND is node-gpu), run the
+ * cases, print {rows} or {error} as JSON.
+ */
 async function nativeChildMain(o: Options, threads: number): Promise<void> {
   tf.enableProdMode();
-  const info = await initBackend('node', { quiet: true });
-  if (info.choice !== 'node') {
-    process.stdout.write(`${JSON.stringify({ error: info.attempts.find((a) => a.choice === 'node')?.reason ?? info.summary })}\n`);
+  const choice = process.env.VQ_BACKEND === 'node-gpu' ? 'node-gpu' : 'node';
+  const info = await initBackend(choice, { quiet: true });
+  if (info.choice !== choice) {
+    process.stdout.write(`${JSON.stringify({ error: info.attempts.find((a) => a.choice === choice)?.reason ?? info.summary })}\n`);
     return;
   }
   const rows: Row[] = [];
-  await runCases(o, 'tfjs-node', threads, rows, false);
+  await runCases(o, `tfjs-${choice}`, choice === 'node-gpu' ? null : threads, rows, false);
   process.stdout.write(`${JSON.stringify({ rows })}\n`);
 }
 

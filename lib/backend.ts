@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
+import { registerNativeKernels } from './native/index';
 import { registerWasmKernels, requestedWasmThreads, setWasmThreads, wasmThreadsChosen, wasmThreadsInUse } from './wasm/index';
 
 export type BackendChoice = 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -98,6 +99,7 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require(choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
       if (!(await tf.setBackend('tensorflow'))) throw new Error('tensorflow backend failed to initialise');
+      registerNativeKernels();
       if (choice === 'node-gpu' && !nativeDevice().endsWith('GPU')) {
         // Unregister it so that 'node' can register its own 'tensorflow' backend next.
         tf.removeBackend('tensorflow');

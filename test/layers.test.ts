@@ -80,3 +80,19 @@ test('conv2dTransposePadded equals PyTorch ConvTranspose2d output sizes and tfjs
     near(got, ref, 1e-4, 1e-4, JSON.stringify(c));
   }
 });
+
+test("relu's gradient (ReluGrad on the native backend) equals tfjs-core's dy·step(x) on cpu", async () => {
+  const run = () => tf.tidy(() => {
+    const x = tf.randomNormal([4, 5, 6, 3], 0, 1, 'float32', 7);
+    const dy = tf.randomNormal([4, 5, 6, 3], 0, 1, 'float32', 8);
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy)))(x);
+    return Array.from(g.dataSync());
+  });
+  await initBackend('cpu', { quiet: true });
+  const ref = run();
+  await useTestBackend();
+  const before = tf.memory().numTensors;
+  const got = run();
+  assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual(got, ref);
+});
