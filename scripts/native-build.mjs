@@ -174,11 +174,19 @@ export function build({ flavor = 'cpu', force = false, log = console.log } = {})
   const { pkg, wheel: project, needBytes } = FLAVORS[flavor];
   const step = (i, text) => log(`[native] ${i}/5 ${text}`);
   const require = createRequire(path.join(ROOT, 'package.json'));
-  let pkgDir;
-  try {
-    pkgDir = path.dirname(require.resolve(`${pkg}/package.json`));
-  } catch {
-    throw new Missing(`${pkg} is not in node_modules (npm 10 runs its own install script, which downloads from Google's host and removes the package when that fails): run \`npm install --ignore-scripts && npm run setup:native\``);
+  const resolvePkg = () => { try { return path.dirname(require.resolve(`${pkg}/package.json`)); } catch { return null; } };
+  let pkgDir = resolvePkg();
+  if (!pkgDir) {
+    // npm 10 runs the package's own install script, which downloads from Google's host and, when
+    // that fails, removes the (optional) package. Put it back without its script (npm 11 skips
+    // the script itself: package.json's allowScripts denies it).
+    const spec = `${pkg}@${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).optionalDependencies[pkg]}`;
+    log(`[native] ${pkg} is not in node_modules (npm 10 removes it when its own download fails): installing ${spec} without its install script`);
+    const npmCli = process.env.npm_execpath;
+    const [cmd, pre] = npmCli && /\.c?js$/.test(npmCli) ? [process.execPath, [npmCli]] : ['npm', []];
+    const r = run(cmd, [...pre, 'install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', spec], { cwd: ROOT });
+    pkgDir = resolvePkg();
+    if (r.status !== 0 || !pkgDir) throw new Missing(`${pkg} is not in node_modules and \`npm install --no-save --ignore-scripts ${spec}\` failed: ${lastLines(r.stderr)}`);
   }
   const pkgJson = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
   const pkgVersion = pkgJson.version;
