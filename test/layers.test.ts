@@ -1,6 +1,6 @@
 /**
  * Convolutions with PyTorch-style numeric padding run on every backend: the native TensorFlow
- * backend accepts only 'valid'/'same', so lib/vqvae/layers.ts maps the padding to those or pads
+ * backend accepts only 'valid'/'same', so lib/nn/layers.ts maps the padding to those or pads
  * explicitly. Checked against tfjs's own numeric padding on the cpu backend, values and gradients.
  */
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { useTestBackend } from './support/backend';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { conv2dPadded, conv2dTransposePadded, type Pad } from '../lib/vqvae/layers';
+import { conv2dPadded, conv2dTransposePadded, type Pad } from '../lib/nn/layers';
 import { near } from './support/numeric';
 
 type Case = { h: number; w: number; k: number; s: number; pad: Pad };

@@ -7,7 +7,7 @@ import { describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useTestBackend } from './support/backend';
 import * as tf from '@tensorflow/tfjs';
-import { GatedPixelCNN, PixelCNNTrainer, causalMask } from '../lib/vqvae/index';
+import { GatedPixelCNN, PixelCNNTrainer, causalMask } from '../lib/prior/index';
 import { mulberry32 } from '../lib/rng';
 
 const K = 8;
@@ -33,7 +33,10 @@ describe('GatedPixelCNN', () => {
     const x = tf.randomNormal([2, 7, 7, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
     for (const b of p.blocks) {
       for (const mc of [b.vConv, b.hConv]) {
-        const full = tf.tidy(() => tf.add(tf.conv2d(x, mc.maskedWeight(), 1, 'same'), mc.conv.bias));
+        const full = tf.tidy(() => {
+          const masked = tf.mul(mc.conv.weight, tf.tensor4d(causalMask(mc.type, 3), [3, 3, 1, 1])) as tf.Tensor4D;
+          return tf.add(tf.conv2d(x, masked, 1, 'same'), mc.conv.bias);
+        });
         const fast = mc.apply(x);
         const err = tf.tidy(() => tf.max(tf.abs(tf.sub(full, fast))).dataSync()[0]);
         assert.ok(err < 1e-5, `${b.type}/${mc.type}: ${err}`);
@@ -134,19 +137,19 @@ describe('GatedPixelCNN', () => {
   });
 
   test('bad input: clear errors naming the argument', async () => {
-    assert.throws(() => new GatedPixelCNN({ codebookSize: 1 }), /opts\.codebookSize: expected an integer ≥ 2/);
-    assert.throws(() => new GatedPixelCNN({ codebookSize: 8, chanels: 3 } as never), /unknown option "chanels"/);
+    assert.throws(() => new GatedPixelCNN({ codebookSize: 1 }), /GatedPixelCNN: codebookSize must be an integer in \[2, 16777216\], got 1/);
+    assert.throws(() => new GatedPixelCNN({ codebookSize: 8, chanels: 3 } as never), /GatedPixelCNN: unknown option 'chanels' \(did you mean 'channels'\?\)/);
     const p = new GatedPixelCNN({ codebookSize: K, channels: 4, blocks: 0 });
-    assert.throws(() => p.logits(tf.zeros([2, 7, 6], 'int32') as tf.Tensor3D), /logits\(indices\): expected an int32 tensor \[N, 7, 7\]/);
+    assert.throws(() => p.logits(tf.zeros([2, 7, 6], 'int32') as tf.Tensor3D), /GatedPixelCNN\.logits\(indices\) must be an int32 tensor \[N, 7, 7\]/);
     assert.throws(() => p.logits(tf.zeros([2, 7, 7], 'int32') as tf.Tensor3D, [0, 1]), /labels given but the prior is unconditional/);
-    await assert.rejects(p.nll(tf.fill([1, 7, 7], 8, 'int32') as tf.Tensor3D), /nll\(indices\): indices must lie in 0\.\.7, got min 8, max 8/);
-    await assert.rejects(p.nll(tf.zeros([1, 7, 7]) as tf.Tensor3D), /nll\(indices\): expected int32 indices/);
-    await assert.rejects(p.sample(0), /sample\(n\)/);
+    await assert.rejects(p.nll(tf.fill([1, 7, 7], 8, 'int32') as tf.Tensor3D), /GatedPixelCNN\.nll\(indices\) must hold integers in \[0, 7\], got min 8, max 8/);
+    await assert.rejects(p.nll(tf.zeros([1, 7, 7]) as tf.Tensor3D), /GatedPixelCNN\.nll\(indices\) must be an int32 tensor of code indices, got dtype float32/);
+    await assert.rejects(p.sample(0), /GatedPixelCNN\.sample\(n\) must be an integer >= 1, got 0/);
     const c = new GatedPixelCNN({ codebookSize: K, channels: 4, blocks: 0, numClasses: 3 });
-    await assert.rejects(c.sample(2, { classLabel: 3 }), /sample\(opts\.classLabel\): label 3 outside 0\.\.2/);
+    await assert.rejects(c.sample(2, { classLabel: 3 }), /GatedPixelCNN\.sample\(options\.classLabel\) must hold integers in \[0, 2\], found 3/);
     await assert.rejects(c.sample(2), /class-conditional \(numClasses 3\): pass labels/);
     const tr = new PixelCNNTrainer(c);
-    await assert.rejects(tr.fit(tf.zeros([2, 7, 7], 'int32') as tf.Tensor3D), /fit\(opts\.labels\): a class-conditional prior needs 2 labels/);
+    await assert.rejects(tr.fit(tf.zeros([2, 7, 7], 'int32') as tf.Tensor3D), /PixelCNNTrainer\.fit\(options\.labels\) must be 2 labels for a class-conditional prior/);
     tr.dispose(); p.dispose(); c.dispose();
   });
 });

@@ -183,7 +183,7 @@ for (const backend of TEST_AND_CPU) {
       s.reset();
       assert.equal(s.batches, 0);
       assert.equal(perplexityOf([5, 5, 0, 5, 5]), 4);
-      assert.throws(() => new CodebookStats(0), /codebookSize must be an integer >= 1/);
+      assert.throws(() => new CodebookStats(0), /CodebookStats: codebookSize must be an integer in \[1, 16777216\], got 0/);
     });
 
     test('VectorQuantizer.stats follows training-mode forwards', () => {

@@ -275,7 +275,7 @@ for (const backend of TEST_AND_CPU) {
     test('bad input: clear errors naming the argument, before any tensor work', () => {
       const n0 = tf.memory().numTensors;
       const bad: Array<[() => unknown, RegExp]> = [
-        [() => new VectorQuantizer({ codebookSize: 0, dim: 2 }), /codebookSize must be an integer >= 1, got 0/],
+        [() => new VectorQuantizer({ codebookSize: 0, dim: 2 }), /VectorQuantizer: codebookSize must be an integer in \[1, 16777216\], got 0/],
         [() => new VectorQuantizer({ codebookSize: 2.5, dim: 2 }), /codebookSize must be an integer/],
         [() => new VectorQuantizer({ codebookSize: 4, dim: 0 }), /dim must be an integer >= 1/],
         [() => new VectorQuantizer({ codebookSize: 4, dim: 2, commitmentWieght: 1 } as never), /unknown option 'commitmentWieght' \(did you mean 'commitmentWeight'\?\)/],
@@ -284,7 +284,7 @@ for (const backend of TEST_AND_CPU) {
         [() => new VectorQuantizer({ codebookSize: 4, dim: 2, init: 'kmean' as never }), /init must be one of 'uniform', 'normal', 'kmeans'/],
         [() => new VectorQuantizer({ codebookSize: 4, dim: 2, distance: 'l1' as never }), /distance must be one of/],
         [() => new VectorQuantizer({ codebookSize: 4, dim: 2, deadCodeThreshold: 0 }), /deadCodeThreshold must be a finite number > 0/],
-        [() => new VectorQuantizer({ codebookSize: 4, dim: 2, entropyTemperature: 0 }), /entropyTemperature must be > 0/],
+        [() => new VectorQuantizer({ codebookSize: 4, dim: 2, entropyTemperature: 0 }), /entropyTemperature must be a finite number > 0, got 0/],
         [() => new VectorQuantizer(undefined as never), /options must be an object/],
       ];
       for (const [f, re] of bad) assert.throws(f, re);

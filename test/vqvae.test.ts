@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { useTestBackend } from './support/backend';
 import * as tf from '@tensorflow/tfjs';
 import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
-import { ConvTranspose2D, VQVAE, VQVAETrainer, encodeDataset, epochBatches, evaluateVQVAE, codeStats, fitWithLog, readTrainLog, reconstructionPng } from '../lib/vqvae/index';
+import { VQVAE, VQVAETrainer, encodeDataset, epochBatches, evaluateVQVAE, codeStats } from '../lib/vqvae/index';
+import { ConvTranspose2D } from '../lib/nn/layers';
+import { fitWithLog, readTrainLog, reconstructionPng } from '../lib/notebook/index';
 import { mulberry32 } from '../lib/rng';
 
 const vq = (dim = 8, K = 8, seed = 0) => new VectorQuantizer({ codebookSize: K, dim, seed, checkFinite: false });
@@ -119,7 +121,7 @@ describe('VQVAE', () => {
 
     const q = vq(8, 8, 0);
     const m = new VQVAE({ bottleneck: q, dim: 8, seed: 0 });
-    const tr = new VQVAETrainer(m, { batchSize: 4, seed: 0, deadCodeWindow: 2 });
+    const tr = new VQVAETrainer(m, { batchSize: 4, seed: 0 });
     const x = blobs(10);
     const seen: number[] = [];
     const epochs: number[] = [];
@@ -180,17 +182,17 @@ describe('VQVAE', () => {
 
   test('bad input: clear errors naming the argument', () => {
     const q = vq();
-    assert.throws(() => new VQVAE({ bottleneck: q, dim: 16 }), /opts\.bottleneck: its dim 8 ≠ opts\.dim 16/);
-    assert.throws(() => new VQVAE({ bottleneck: q, dim: 8, sed: 1 } as never), /unknown option "sed"/);
-    assert.throws(() => new VQVAE({ bottleneck: {} as never }), /opts\.bottleneck: expected a quantizer/);
-    assert.throws(() => new VQVAE({ bottleneck: q, dim: 0 }), /opts\.dim: expected an integer/);
+    assert.throws(() => new VQVAE({ bottleneck: q, dim: 16 }), /VQVAE: bottleneck\.dim must equal dim \(the latent channels\), got bottleneck\.dim 8 and dim 16/);
+    assert.throws(() => new VQVAE({ bottleneck: q, dim: 8, sed: 1 } as never), /VQVAE: unknown option 'sed' \(did you mean 'seed'\?\)/);
+    assert.throws(() => new VQVAE({ bottleneck: {} as never }), /VQVAE: bottleneck must be a quantizer with forward\(z\), decode\(indices\) and stats/);
+    assert.throws(() => new VQVAE({ bottleneck: q, dim: 0 }), /VQVAE: dim must be an integer in \[1, 4096\], got 0/);
     const m = new VQVAE({ bottleneck: q, dim: 8 });
-    assert.throws(() => m.encode(tf.zeros([2, 28, 28, 3]) as tf.Tensor4D), /encode\(x\): expected 1 channel/);
-    assert.throws(() => m.encode(tf.zeros([2, 30, 30, 1]) as tf.Tensor4D), /encode\(x\): height and width must be multiples of 4/);
-    assert.throws(() => m.decode(tf.zeros([2, 7, 7, 3]) as tf.Tensor4D), /decode\(zq\): expected a tensor \[N, h, w, 8\]/);
-    assert.throws(() => m.decodeIndices(tf.zeros([2, 7]) as never), /decodeIndices\(indices\)/);
-    assert.throws(() => new VQVAETrainer(m, { batchSize: 0 }), /opts\.batchSize/);
-    assert.throws(() => new VQVAETrainer(m, { learningRat: 1 } as never), /unknown option "learningRat"/);
+    assert.throws(() => m.encode(tf.zeros([2, 28, 28, 3]) as tf.Tensor4D), /VQVAE\.encode\(x\) must be a tensor \[N, H, W, 1\], got a float32 tensor of shape \[2, 28, 28, 3\]/);
+    assert.throws(() => m.encode(tf.zeros([2, 30, 30, 1]) as tf.Tensor4D), /VQVAE\.encode\(x\) must have a height and width that are multiples of 4, got shape \[2, 30, 30, 1\]/);
+    assert.throws(() => m.decode(tf.zeros([2, 7, 7, 3]) as tf.Tensor4D), /VQVAE\.decode\(zq\) must be a tensor \[N, H, W, 8\]/);
+    assert.throws(() => m.decodeIndices(tf.zeros([2, 7]) as never), /VQVAE\.decodeIndices\(indices\) must be a tensor \[N, h, w\]/);
+    assert.throws(() => new VQVAETrainer(m, { batchSize: 0 }), /VQVAETrainer: batchSize must be an integer >= 1, got 0/);
+    assert.throws(() => new VQVAETrainer(m, { learningRat: 1 } as never), /VQVAETrainer: unknown option 'learningRat' \(did you mean 'learningRate'\?\)/);
     m.dispose(); q.dispose();
   });
 
@@ -220,9 +222,9 @@ describe('VQVAE', () => {
     cut.log.steps.used.pop();
     assert.throws(() => readTrainLog(cut, 'c'), /steps\.used is not 6 numbers/);
     assert.throws(() => readTrainLog({ log: { steps: {} } }, 'c'), /c: its meta has no valid training log \(steps\.loss is not a list\)/);
-    await assert.rejects(fitWithLog(a.m, tf.zeros([4, 28, 28]) as never, test, opts), /fitWithLog\(train\): expected a tensor \[N, H, W, 1\], got \[4,28,28\]/);
-    await assert.rejects(fitWithLog(a.m, train, test, { ...opts, epoch: 1 } as never), /unknown option "epoch"/);
-    await assert.rejects(fitWithLog(a.m, train, test, { ...opts, epochs: 0 }), /opts\.epochs/);
+    await assert.rejects(fitWithLog(a.m, tf.zeros([4, 28, 28]) as never, test, opts), /fitWithLog\(train\) must be a tensor \[N, H, W, 1\], got a float32 tensor of shape \[4, 28, 28\]/);
+    await assert.rejects(fitWithLog(a.m, train, test, { ...opts, epoch: 1 } as never), /fitWithLog\(model, train, test, options\): unknown option 'epoch' \(did you mean 'epochs'\?\)/);
+    await assert.rejects(fitWithLog(a.m, train, test, { ...opts, epochs: 0 }), /fitWithLog\(model, train, test, options\): epochs must be an integer >= 1, got 0/);
     for (const r of [a, b]) { r.m.dispose(); r.q.dispose(); }
     tf.dispose([train, test]);
   });
@@ -241,9 +243,9 @@ describe('VQVAE', () => {
     assert.equal(png.toString('latin1', 1, 4), 'PNG');
     // 4 rows (originals, reconstructions, ×2) of 3 tiles of 28 px with 1 px padding.
     assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [3 * 29 + 1, 4 * 29 + 1]);
-    assert.throws(() => reconstructionPng(m, x, { cols: 4 }), /6 images is not a multiple of opts\.cols 4/);
-    assert.throws(() => reconstructionPng(m, x, { col: 3 } as never), /unknown option "col"/);
-    assert.throws(() => reconstructionPng(m, tf.zeros([2, 28, 28]) as never), /reconstructionPng\(x\): expected a tensor \[n, H, W, 1\], got \[2,28,28\]/);
+    assert.throws(() => reconstructionPng(m, x, { cols: 4 }), /6 images is not a multiple of options\.cols 4/);
+    assert.throws(() => reconstructionPng(m, x, { col: 3 } as never), /reconstructionPng\(model, x, options\): unknown option 'col' \(did you mean 'cols'\?\)/);
+    assert.throws(() => reconstructionPng(m, tf.zeros([2, 28, 28]) as never), /reconstructionPng\(x\) must be a tensor \[N, H, W, 1\], got a float32 tensor of shape \[2, 28, 28\]/);
     m.dispose(); q.dispose(); x.dispose();
   });
 });

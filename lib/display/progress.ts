@@ -49,8 +49,6 @@ export class Progress {
   private last = 0;
   private pending: { fields: ProgressFields; fraction: number | null } | null = null;
   private readonly notebook = inNotebook();
-  /** Every rendered line, in order (what a test or a log can look at). */
-  readonly history: string[] = [];
 
   constructor(opts: ProgressOptions = {}) {
     this.everyMs = opts.everyMs ?? 250;
@@ -78,7 +76,6 @@ export class Progress {
     this.pending = null;
     this.last = Date.now();
     const line = this.title + text;
-    this.history.push(line);
     if (this.id !== null) updateBundle(this.id, { 'text/plain': line, 'text/html': `<b>${this.title}</b>${html}` });
     else if (process.stdout.isTTY) process.stdout.write(`\r${line}\x1b[K`);
     else console.log(line);

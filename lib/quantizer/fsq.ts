@@ -1,6 +1,6 @@
 /**
  * Finite Scalar Quantization (Mentzer et al. 2023, "Finite Scalar Quantization: VQ-VAE Made
- * Simple"), following seed 001 (lucidrains' FSQ): each of d channels is bounded to L_i
+ * Simple"), following lucidrains' FSQ (github.com/lucidrains/vector-quantize-pytorch): each of d channels is bounded to L_i
  * levels and rounded; the codebook is implicit, ∏ L_i codes, and nothing is learned except
  * the optional projections in and out.
  */
@@ -9,22 +9,39 @@ import { perplexityAndUsage } from './distance';
 import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { roundSte } from './ste';
-import { checkFinite, checkIndices, checkInt, checkOptionNames, checkVectors, describe } from './validate';
+import { FORWARD_OPTIONS, VQForwardOptions } from './vq';
+import {
+  MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, assertFinite, checkIndices, checkVectors, describe, is,
+  resolveOptions,
+} from '../validate';
 
-export interface FSQOptions {
-  /** Levels L_i per channel, each an integer ≥ 2, e.g. FSQ.levelsFor(1024) = [8, 5, 5, 5]. */
-  levels: number[];
-  /** Input/output width; when ≠ levels.length·numCodebooks, learned linear projections map in and out. */
-  dim?: number;
-  /** Independent FSQ groups per vector (seed 001 `num_codebooks`). Default 1. */
-  numCodebooks?: number;
-  /** Seed of the projections' init. */
-  seed?: number;
-  /** Check each input to forward for NaN/Infinity. Default true. */
-  checkFinite?: boolean;
-  /** Batches in the window of `stats`. Default 100. */
-  statsWindow?: number;
+/** Levels: a non-empty array of integers ≥ 2 whose product (the codebook size) is at most 2^24. */
+function checkLevels(v: number[], name: string): number[] {
+  if (!Array.isArray(v) || v.length === 0 || !v.every((l) => Number.isInteger(l) && l >= 2)) {
+    throw new Error(`${name} must be a non-empty array of integers >= 2, got ${describe(v)}`);
+  }
+  const size = v.reduce((a, b) => a * b, 1);
+  if (size > MAX_CODEBOOK_SIZE) {
+    throw new Error(`${name} must give at most ${MAX_CODEBOOK_SIZE} codes (2^24), got ${v.join(' × ')} = ${size}`);
+  }
+  return [...v];
 }
+
+export const FSQ_OPTIONS = {
+  /** Levels L_i per channel, each an integer ≥ 2, at most 2^24 codes in all, e.g. FSQ.levelsFor(1024) = [8, 5, 5, 5]. */
+  levels: { check: checkLevels },
+  /** Input/output width; when ≠ levels.length·numCodebooks, learned linear projections map in and out. Default levels.length·numCodebooks. */
+  dim: { check: is.int(1), optional: true as const },
+  /** Independent FSQ groups per vector (vector-quantize-pytorch's `num_codebooks`). Default 1. */
+  numCodebooks: { check: is.int(1), default: 1 },
+  /** Random seed of the projections' init. */
+  seed: { check: is.seed, optional: true as const },
+  /** Check each input to forward for NaN/Infinity. Default true. */
+  checkFinite: { check: is.boolean, default: true },
+  /** Batches in the window of `stats`. Default 100. */
+  statsWindow: { check: is.int(1), default: 100 },
+};
+export type FSQOptions = OptionsOf<typeof FSQ_OPTIONS>;
 
 /** A type alias so that it is a tf.TensorContainer (tf.dispose(out), tf.tidy(() => fsq.forward(z))). */
 export type FSQOutput = {
@@ -71,7 +88,11 @@ export class FSQ {
   readonly projectIn: Linear | null;
   readonly projectOut: Linear | null;
   readonly stats: CodebookStats;
+  /** The options as given, defaults filled in. */
+  readonly options: ResolvedOf<typeof FSQ_OPTIONS>;
+  /** Check inputs to forward for NaN/Infinity (switch off for speed). */
   checkFinite: boolean;
+  private disposed = false;
 
   /**
    * Levels for a target codebook size. 2^8, 2^10, 2^12, 2^14 and 2^16: the paper's (Mentzer
@@ -93,26 +114,22 @@ export class FSQ {
   }
 
   constructor(options: FSQOptions) {
-    checkOptionNames('FSQ', options, ['levels', 'dim', 'numCodebooks', 'seed', 'checkFinite', 'statsWindow']);
-    const { levels } = options;
-    if (!Array.isArray(levels) || levels.length === 0 || !levels.every((l) => Number.isInteger(l) && l >= 2)) {
-      throw new Error(`FSQ: levels must be a non-empty array of integers >= 2, got ${describe(levels)}`);
-    }
-    this.levels = [...levels];
-    this.numCodebooks = checkInt('FSQ: numCodebooks', options.numCodebooks ?? 1, 1);
+    const opts = (this.options = resolveOptions('FSQ', FSQ_OPTIONS, options));
+    const levels = opts.levels;
+    this.levels = levels;
+    this.numCodebooks = opts.numCodebooks;
     this.codebookDim = levels.length;
     this.effectiveDim = this.codebookDim * this.numCodebooks;
-    this.dim = checkInt('FSQ: dim', options.dim ?? this.effectiveDim, 1);
-    this.codebookSize = levels.reduce((a, b) => a * b, 1);
-    if (this.codebookSize > 2 ** 31 - 1) throw new Error(`FSQ: levels give ${this.codebookSize} codes, more than int32 indices hold`);
-    this.basis = levels.map((_, i) => levels.slice(0, i).reduce((a, b) => a * b, 1));
-    if (options.checkFinite !== undefined && typeof options.checkFinite !== 'boolean') {
-      throw new Error(`FSQ: checkFinite must be a boolean, got ${describe(options.checkFinite)}`);
+    this.dim = opts.dim ?? this.effectiveDim;
+    if (this.dim !== this.effectiveDim && this.dim * this.effectiveDim > MAX_TENSOR_VALUES) {
+      throw new Error(`FSQ: dim × levels.length·numCodebooks must be at most ${MAX_TENSOR_VALUES} (2^28 values), got ${this.dim} × ${this.effectiveDim}`);
     }
-    this.checkFinite = options.checkFinite ?? true;
-    if (options.seed !== undefined) checkInt('FSQ: seed', options.seed, -(2 ** 53));
-    this.stats = new CodebookStats(this.codebookSize, checkInt('FSQ: statsWindow', options.statsWindow ?? 100, 1));
-    const rng = new Rng(options.seed);
+    this.codebookSize = levels.reduce((a, b) => a * b, 1);
+    this.basis = levels.map((_, i) => levels.slice(0, i).reduce((a, b) => a * b, 1));
+    this.checkFinite = opts.checkFinite;
+    assertBackend('FSQ');
+    this.stats = new CodebookStats(this.codebookSize, opts.statsWindow);
+    const rng = new Rng(opts.seed);
     const project = this.dim !== this.effectiveDim;
     this.projectIn = project ? linear(rng, this.dim, this.effectiveDim) : null;
     this.projectOut = project ? linear(rng, this.effectiveDim, this.dim) : null;
@@ -120,10 +137,11 @@ export class FSQ {
 
   /**
    * bound(z) = tanh(z + shift)·half_l − offset, with half_l = (L − 1)(1 + ε)/2, ε = 1e-3,
-   * offset = 0.5 for even L (else 0), shift = atanh(offset / half_l), so bound(0) = 0 (seed 001).
+   * offset = 0.5 for even L (else 0), shift = atanh(offset / half_l), so bound(0) = 0 (vector-quantize-pytorch).
    * z: [..., levels.length] → same shape, channel i in (−half_l − offset, half_l − offset).
    */
   bound(z: tf.Tensor): tf.Tensor {
+    this.assertAlive();
     checkVectors('FSQ.bound(z)', z, this.codebookDim);
     const eps = 1e-3;
     const halfL = this.levels.map((L) => ((L - 1) * (1 + eps)) / 2);
@@ -135,13 +153,36 @@ export class FSQ {
 
   /** round_ste(bound(z)) / ⌊L/2⌋: codes in [−1, 1], gradient of bound passed through the rounding. [..., d] */
   quantize(z: tf.Tensor): tf.Tensor {
+    this.assertAlive();
     checkVectors('FSQ.quantize(z)', z, this.codebookDim);
     return tf.tidy(() => tf.div(roundSte(this.bound(z)), tf.tensor1d(this.halfWidth())));
   }
 
-  /** Σ_i (c_i·⌊L_i/2⌋ + ⌊L_i/2⌋)·basis_i: codes [..., d] → int32 indices [...]. */
+  /**
+   * Σ_i (c_i·⌊L_i/2⌋ + ⌊L_i/2⌋)·basis_i: codes [..., d] → int32 indices [...]. Throws when a code
+   * is off the grid (c_i·⌊L_i/2⌋ + ⌊L_i/2⌋ not an integer in [0, L_i), within 1e-3); reads the codes.
+   */
   codesToIndices(codes: tf.Tensor): tf.Tensor {
-    checkVectors('FSQ.codesToIndices(codes)', codes, this.codebookDim);
+    this.assertAlive();
+    const name = 'FSQ.codesToIndices(codes)';
+    checkVectors(name, codes, this.codebookDim);
+    const hw = this.halfWidth();
+    const d = this.codebookDim;
+    const values = codes.dataSync();
+    for (let i = 0; i < values.length; i++) {
+      const c = i % d;
+      const digit = values[i] * hw[c] + hw[c];
+      const r = Math.round(digit);
+      if (!(Math.abs(digit - r) <= 1e-3 && r >= 0 && r < this.levels[c])) {
+        const grid = Array.from({ length: this.levels[c] }, (_, k) => (k - hw[c]) / hw[c]).map((g) => Number(g.toFixed(4)));
+        throw new Error(`${name} must hold codes on the grid (channel ${c}: ${grid.join(', ')}), found ${values[i]} at flat position ${i}`);
+      }
+    }
+    return this.gridIndices(codes);
+  }
+
+  /** codesToIndices without the grid check (for codes made by quantize).   [..., d] → [...] */
+  private gridIndices(codes: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const hw = tf.tensor1d(this.halfWidth());
       const digits = tf.cast(tf.round(tf.add(tf.mul(codes, hw), hw)), 'int32'); // [..., d] in [0, L_i)
@@ -151,6 +192,7 @@ export class FSQ {
 
   /** Inverse of codesToIndices: digit_i = ⌊index / basis_i⌋ mod L_i, code = (digit − ⌊L/2⌋)/⌊L/2⌋. [...] → [..., d] */
   indicesToCodes(indices: tf.Tensor | number | number[] | number[][]): tf.Tensor {
+    this.assertAlive();
     const idx = checkIndices('FSQ.indicesToCodes(indices)', indices, this.codebookSize);
     const out = tf.tidy(() => {
       const i = tf.expandDims(idx, -1); // [..., 1]
@@ -188,10 +230,11 @@ export class FSQ {
   }
 
   /** z: [..., dim] → FSQOutput. Training mode (default) records `stats`. */
-  forward(z: tf.Tensor, opts: { training?: boolean } = {}): FSQOutput {
-    checkOptionNames('FSQ.forward(z, options)', opts, ['training']);
+  forward(z: tf.Tensor, opts: VQForwardOptions = {}): FSQOutput {
+    this.assertAlive();
+    const { training } = resolveOptions('FSQ.forward(z, options)', FORWARD_OPTIONS, opts);
     checkVectors('FSQ.forward(z)', z, this.dim);
-    if (this.checkFinite) checkFinite('FSQ.forward(z)', z);
+    if (this.checkFinite) assertFinite('FSQ.forward(z)', z);
     const lead = z.shape.slice(0, -1);
     const c = this.numCodebooks;
     return tf.tidy(() => {
@@ -199,12 +242,12 @@ export class FSQ {
       const n = flat.shape[0];
       const h = tf.reshape(this.applyLinear(this.projectIn, flat), [n, c, this.codebookDim]); // [N, c, d]
       const codes = this.quantize(h); // [N, c, d]
-      const idx = this.codesToIndices(codes); // [N, c]
+      const idx = this.gridIndices(codes); // [N, c]
       const codesFlat = tf.reshape(codes, [n, this.effectiveDim]) as tf.Tensor2D; // [N, c·d]
       const out = this.applyLinear(this.projectOut, codesFlat); // [N, dim]
       const counts = tf.bincount(tf.reshape(idx, [-1]) as tf.Tensor1D, tf.tensor1d([], 'float32'), this.codebookSize);
       const { perplexity, usage } = perplexityAndUsage(tf.div(counts, n * c) as tf.Tensor1D);
-      if (opts.training ?? true) this.stats.update(idx);
+      if (training) this.stats.update(idx);
       return {
         quantized: tf.reshape(out, z.shape),
         indices: tf.reshape(idx, c === 1 ? lead : [...lead, c]),
@@ -219,8 +262,15 @@ export class FSQ {
     return [this.projectIn, this.projectOut].flatMap((l) => (l ? [l.kernel, l.bias] : []));
   }
 
+  /** Frees the projections. The quantizer cannot be used afterwards. */
   dispose(): void {
-    for (const v of this.trainableVariables()) v.dispose();
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const l of [this.projectIn, this.projectOut]) if (l) tf.dispose([l.kernel, l.bias]);
+  }
+
+  private assertAlive(): void {
+    assertAlive('FSQ', this.disposed);
   }
 
   /** ⌊L_i/2⌋ per channel. */

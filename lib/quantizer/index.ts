@@ -1,8 +1,9 @@
 /** Quantizers: VectorQuantizer (VQ-VAE, with EMA / restarts / cosine / k-means) and FSQ. */
-export { VectorQuantizer } from './vq';
+export { VectorQuantizer, FORWARD_OPTIONS } from './vq';
 export type { VQOutput, VQForwardOptions } from './vq';
-export { FSQ } from './fsq';
+export { FSQ, FSQ_OPTIONS } from './fsq';
 export type { FSQOptions, FSQOutput } from './fsq';
+export { VQ_OPTIONS, EMA_OPTIONS } from './options';
 export type { VectorQuantizerOptions, EmaOptions, CodebookInit, CodebookDistance, ResolvedVQOptions } from './options';
 export { CodebookStats, perplexityOf } from './stats';
 export type { BatchStats } from './stats';

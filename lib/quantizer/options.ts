@@ -1,107 +1,73 @@
-/** Options of the quantizers, with their defaults and checks (all run before any tensor work). */
-import { checkInt, checkNumber, checkOneOf, checkOptionNames } from './validate';
+/**
+ * Options of the VectorQuantizer, declared once: each entry's check, default and doc comment.
+ * The options type (VectorQuantizerOptions), the resolved type (ResolvedVQOptions), the
+ * allowed names and the checks (all run before any tensor work) come from this table.
+ */
+import { MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, checkNumber, is, resolveOptions } from '../validate';
 
 export type CodebookInit = 'uniform' | 'normal' | 'kmeans';
 export type CodebookDistance = 'euclidean' | 'cosine';
 
-export interface EmaOptions {
+/** Options of the EMA codebook update. */
+export const EMA_OPTIONS = {
   /** Decay d of the moving averages, in [0, 1). Default 0.99. */
-  decay?: number;
-  /** Laplace smoothing ε of the cluster sizes. Default 1e-5. */
-  epsilon?: number;
-}
+  decay: { check: (v: number, name: string): number => checkNumber(name, v, 0, 1, true), default: 0.99 },
+  /** Laplace smoothing ε of the cluster sizes (≥ 0). Default 1e-5. */
+  epsilon: { check: is.number(0), default: 1e-5 },
+};
+export type EmaOptions = OptionsOf<typeof EMA_OPTIONS>;
 
-export interface VectorQuantizerOptions {
-  /** K, the number of codes (≥ 1). */
-  codebookSize: number;
+export const VQ_OPTIONS = {
+  /** K, the number of codes (1 … 2^24). */
+  codebookSize: { check: is.int(1, MAX_CODEBOOK_SIZE) },
   /** Length of each vector and code (≥ 1). */
-  dim: number;
-  /** β in loss = codebookLoss + β·commitLoss + entropyWeight·entropyLoss. Default 0.25. */
-  commitmentWeight?: number;
-  /** Weight of the soft-assignment entropy term (seed 000). Default 0 (reported, not trained). */
-  entropyWeight?: number;
-  /** Temperature T of softmax(−d / T) in the entropy term. Default 1. */
-  entropyTemperature?: number;
-  /** 'uniform': U(−1/K, 1/K) as in the seeds; 'normal': N(0, 1); 'kmeans': k-means on the first batch. Default 'uniform'. */
-  init?: CodebookInit;
+  dim: { check: is.int(1) },
+  /** β in loss = codebookLoss + β·commitLoss + entropyWeight·entropyLoss (≥ 0). Default 0.25. */
+  commitmentWeight: { check: is.number(0), default: 0.25 },
+  /**
+   * Weight of the soft-assignment entropy term (≥ 0), as in ginka-generator's VectorQuantizer
+   * (github.com/unanmed/ginka-generator). Default 0 (reported, not trained).
+   */
+  entropyWeight: { check: is.number(0), default: 0 },
+  /** Temperature T (> 0) of softmax(−d / T) in the entropy term. Default 1. */
+  entropyTemperature: { check: is.positive, default: 1 },
+  /** 'uniform': U(−1/K, 1/K) as in DL-Demos and ginka-generator; 'normal': N(0, 1); 'kmeans': k-means on the first batch. Default 'uniform'. */
+  init: { check: is.oneOf<CodebookInit>('uniform', 'normal', 'kmeans'), default: 'uniform' as CodebookInit },
   /** 'cosine' l2-normalises vectors and codes before the squared distance. Default 'euclidean'. */
-  distance?: CodebookDistance;
-  /** Train the codebook by exponential moving averages instead of gradients (`{}` or `true` for the defaults). */
-  ema?: EmaOptions | boolean;
+  distance: { check: is.oneOf<CodebookDistance>('euclidean', 'cosine'), default: 'euclidean' as CodebookDistance },
+  /** Train the codebook by exponential moving averages instead of gradients (`{}` or `true` for the defaults). Default off. */
+  ema: {
+    check: (v: EmaOptions | boolean, name: string): { decay: number; epsilon: number } | null => {
+      if (v === false) return null;
+      return resolveOptions(name, EMA_OPTIONS, v === true ? {} : v, '.');
+    },
+    default: null as { decay: number; epsilon: number } | null,
+  },
   /**
    * Re-seed codes whose EMA usage count (vectors per batch, averaged with ema.decay, or 0.99
    * without ema) falls below this (> 0) from random vectors of the current batch (Jukebox).
    * A re-seeded code starts at exactly this count, so unless it wins vectors in the next batch
    * its count decays below the threshold and it is re-seeded again — as in Jukebox, where an
    * unused code is re-drawn every step until it is used. When more codes are dead than the batch
-   * has rows, rows are reused. Runs in training-mode forwards.
+   * has rows, rows are reused. Runs in training-mode forwards. Default off (null).
    */
-  deadCodeThreshold?: number;
-  /** Seed for init, k-means and restarts; the same seed gives the same codebook and indices. */
-  seed?: number;
+  deadCodeThreshold: { check: is.positive as (v: number, name: string) => number | null, default: null as number | null },
+  /** Random seed for init, k-means and restarts; the same seed gives the same codebook and indices. */
+  seed: { check: is.seed, optional: true as const },
   /** Check each input to forward for NaN/Infinity (one reduction and one read). Default true. */
-  checkFinite?: boolean;
+  checkFinite: { check: is.boolean, default: true },
   /** Batches in the window of `stats` (windowed perplexity, dead-code count). Default 100. */
-  statsWindow?: number;
-}
+  statsWindow: { check: is.int(1), default: 100 },
+};
 
-export interface ResolvedVQOptions {
-  codebookSize: number;
-  dim: number;
-  commitmentWeight: number;
-  entropyWeight: number;
-  entropyTemperature: number;
-  init: CodebookInit;
-  distance: CodebookDistance;
-  ema: { decay: number; epsilon: number } | null;
-  deadCodeThreshold: number | null;
-  seed: number | undefined;
-  checkFinite: boolean;
-  statsWindow: number;
-}
-
-const VQ_KEYS = [
-  'codebookSize', 'dim', 'commitmentWeight', 'entropyWeight', 'entropyTemperature', 'init',
-  'distance', 'ema', 'deadCodeThreshold', 'seed', 'checkFinite', 'statsWindow',
-] as const;
+export type VectorQuantizerOptions = OptionsOf<typeof VQ_OPTIONS>;
+export type ResolvedVQOptions = ResolvedOf<typeof VQ_OPTIONS>;
 
 /** Check every option and fill in the defaults; throws naming the option at fault. */
 export function resolveVQOptions(opts: VectorQuantizerOptions): ResolvedVQOptions {
-  const o = 'VectorQuantizer';
-  checkOptionNames(o, opts, VQ_KEYS);
-  const codebookSize = checkInt(`${o}: codebookSize`, opts.codebookSize, 1);
-  const dim = checkInt(`${o}: dim`, opts.dim, 1);
-  let ema: ResolvedVQOptions['ema'] = null;
-  if (opts.ema !== undefined && opts.ema !== false) {
-    const e = opts.ema === true ? {} : opts.ema;
-    checkOptionNames(`${o}: option 'ema'`, e, ['decay', 'epsilon']);
-    ema = {
-      decay: checkNumber(`${o}: ema.decay`, e.decay ?? 0.99, 0, 1, true),
-      epsilon: checkNumber(`${o}: ema.epsilon`, e.epsilon ?? 1e-5, 0),
-    };
+  const o = resolveOptions('VectorQuantizer', VQ_OPTIONS, opts);
+  if (o.codebookSize * o.dim > MAX_TENSOR_VALUES) {
+    throw new Error(`VectorQuantizer: codebookSize × dim must be at most ${MAX_TENSOR_VALUES} (2^28 values), got ${o.codebookSize} × ${o.dim}`);
   }
-  const threshold = opts.deadCodeThreshold;
-  if (threshold !== undefined && !(typeof threshold === 'number' && Number.isFinite(threshold) && threshold > 0)) {
-    throw new Error(`${o}: deadCodeThreshold must be a finite number > 0, got ${String(threshold)}`);
-  }
-  const temperature = checkNumber(`${o}: entropyTemperature`, opts.entropyTemperature ?? 1, 0);
-  if (temperature === 0) throw new Error(`${o}: entropyTemperature must be > 0, got 0`);
-  if (opts.seed !== undefined) checkInt(`${o}: seed`, opts.seed, -(2 ** 53));
-  if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') {
-    throw new Error(`${o}: checkFinite must be a boolean, got ${String(opts.checkFinite)}`);
-  }
-  return {
-    codebookSize,
-    dim,
-    commitmentWeight: checkNumber(`${o}: commitmentWeight`, opts.commitmentWeight ?? 0.25, 0),
-    entropyWeight: checkNumber(`${o}: entropyWeight`, opts.entropyWeight ?? 0, 0),
-    entropyTemperature: temperature,
-    init: checkOneOf(`${o}: init`, opts.init ?? 'uniform', ['uniform', 'normal', 'kmeans'] as const),
-    distance: checkOneOf(`${o}: distance`, opts.distance ?? 'euclidean', ['euclidean', 'cosine'] as const),
-    ema,
-    deadCodeThreshold: threshold ?? null,
-    seed: opts.seed,
-    checkFinite: opts.checkFinite ?? true,
-    statsWindow: checkInt(`${o}: statsWindow`, opts.statsWindow ?? 100, 1),
-  };
+  return o;
 }

@@ -1,10 +1,12 @@
 /**
  * Codebook-health statistics across batches, kept in plain JS numbers so that notebooks can
- * read and plot them without holding tensors. Perplexity as in Sonnet / seed 000:
- * exp(−Σ p log p) of the assignment frequencies p (K means every code used equally, 1 collapse).
+ * read and plot them without holding tensors. Perplexity: lib/metrics.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkInt } from './validate';
+import { perplexityOf } from '../metrics';
+import { MAX_CODEBOOK_SIZE, checkInt } from '../validate';
+
+export { perplexityOf };
 
 export interface BatchStats {
   /** exp(entropy) of this batch's assignment frequencies. */
@@ -13,21 +15,6 @@ export interface BatchStats {
   usage: number;
   /** Vectors in this batch. */
   vectors: number;
-}
-
-/** exp(−Σ p log p) over counts (p = count / total); 0·log 0 = 0. */
-export function perplexityOf(counts: ArrayLike<number>): number {
-  let total = 0;
-  for (let i = 0; i < counts.length; i++) total += counts[i];
-  if (total === 0) return 0;
-  let h = 0;
-  for (let i = 0; i < counts.length; i++) {
-    if (counts[i] > 0) {
-      const p = counts[i] / total;
-      h -= p * Math.log(p);
-    }
-  }
-  return Math.exp(h);
 }
 
 export class CodebookStats {
@@ -48,7 +35,7 @@ export class CodebookStats {
   private readonly ring: Array<{ codes: Int32Array; n: Int32Array }> = [];
 
   constructor(readonly codebookSize: number, readonly window = 100) {
-    checkInt('CodebookStats: codebookSize', codebookSize, 1);
+    checkInt('CodebookStats: codebookSize', codebookSize, 1, MAX_CODEBOOK_SIZE);
     checkInt('CodebookStats: window', window, 1);
     this.counts = new Float64Array(codebookSize);
     this.windowCounts = new Float64Array(codebookSize);

@@ -1,7 +1,7 @@
 /**
  * VectorQuantizer: the VQ-VAE bottleneck (van den Oord et al. 2017, "Neural Discrete
- * Representation Learning"), with the semantics of seed 000 (distances, straight-through,
- * soft-assignment entropy term) and the usual fixes for codebook collapse: EMA codebook
+ * Representation Learning"), with the semantics of ginka-generator's VectorQuantizer
+ * (github.com/unanmed/ginka-generator: distances, straight-through, soft-assignment entropy term) and the usual fixes for codebook collapse: EMA codebook
  * (Sonnet VectorQuantizerEMA), dead-code restarts (Jukebox), cosine distance, k-means init.
  *
  * How a training loop uses it (the codebook and its EMA statistics change only inside
@@ -33,7 +33,7 @@ import { ResolvedVQOptions, VectorQuantizerOptions, resolveVQOptions } from './o
 import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { lookupRows, stopGradient, straightThrough } from './ste';
-import { checkFinite, checkIndices, checkOptionNames, checkVectors } from './validate';
+import { assertAlive, assertBackend, assertFinite, checkIndices, checkVectors, is, OptionsOf, resolveOptions } from '../validate';
 
 /** A type alias (not an interface) so that it is a tf.TensorContainer: tf.dispose(out), tf.tidy(() => vq.forward(z)). */
 export type VQOutput = {
@@ -45,7 +45,7 @@ export type VQOutput = {
   commitLoss: tf.Scalar;
   /** mean((sg(z) − z_q)²), unweighted.   [] */
   codebookLoss: tf.Scalar;
-  /** Σ_k p̄_k log(p̄_k + 1e-10), p̄ = mean softmax(−d / T); unweighted (seed 000).   [] */
+  /** Σ_k p̄_k log(p̄_k + 1e-10), p̄ = mean softmax(−d / T); unweighted (ginka-generator).   [] */
   entropyLoss: tf.Scalar;
   /** codebookLoss + β·commitLoss + entropyWeight·entropyLoss (under EMA the first term has no gradient).   [] */
   loss: tf.Scalar;
@@ -55,10 +55,12 @@ export type VQOutput = {
   usage: tf.Scalar;
 };
 
-export interface VQForwardOptions {
-  /** Update the EMA codebook, restart dead codes and record `stats` (default true). */
-  training?: boolean;
-}
+/** Options of `forward(z, options)` (VectorQuantizer and FSQ). */
+export const FORWARD_OPTIONS = {
+  /** Update the EMA codebook, restart dead codes and record `stats`. Default true. */
+  training: { check: is.boolean, default: true },
+};
+export type VQForwardOptions = OptionsOf<typeof FORWARD_OPTIONS>;
 
 export class VectorQuantizer {
   readonly options: Readonly<ResolvedVQOptions>;
@@ -80,13 +82,14 @@ export class VectorQuantizer {
 
   constructor(options: VectorQuantizerOptions) {
     const o = (this.options = resolveVQOptions(options));
+    assertBackend('VectorQuantizer');
     this.codebookSize = o.codebookSize;
     this.dim = o.dim;
     this.checkFinite = o.checkFinite;
     this.rng = new Rng(o.seed);
     const K = o.codebookSize;
     const n = K * o.dim;
-    // seed 000 / 004: nn.init.uniform_(w, −1/K, 1/K). 'kmeans' starts there until the first batch.
+    // ginka-generator and DL-Demos: nn.init.uniform_(w, −1/K, 1/K). 'kmeans' starts there until the first batch.
     const values = o.init === 'normal' ? this.rng.normal(n) : this.rng.uniform(n, -1 / K, 1 / K);
     // (tidy frees the initial tensor: tf.variable keeps its own reference to the data)
     this.codebook = tf.tidy(() => tf.variable(tf.tensor2d(values, [K, o.dim]), o.ema === null)) as tf.Variable<tf.Rank.R2>;
@@ -109,7 +112,7 @@ export class VectorQuantizer {
 
   /** Place the codebook by k-means on z ([..., dim]); `init: 'kmeans'` calls it on the first forward. */
   initFromData(z: tf.Tensor): void {
-    this.alive();
+    this.assertAlive();
     checkVectors('VectorQuantizer.initFromData(z)', z, this.dim);
     const c = tf.tidy(() => {
       const x = this.space(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D);
@@ -126,11 +129,10 @@ export class VectorQuantizer {
    * codebook as it was (Sonnet order). Works inside tf.tidy / tf.variableGrads / minimize.
    */
   forward(z: tf.Tensor, opts: VQForwardOptions = {}): VQOutput {
-    this.alive();
-    checkOptionNames('VectorQuantizer.forward(z, options)', opts, ['training']);
+    this.assertAlive();
+    const { training } = resolveOptions('VectorQuantizer.forward(z, options)', FORWARD_OPTIONS, opts);
     checkVectors('VectorQuantizer.forward(z)', z, this.dim);
-    if (this.checkFinite) checkFinite('VectorQuantizer.forward(z)', z);
-    const training = opts.training ?? true;
+    if (this.checkFinite) assertFinite('VectorQuantizer.forward(z)', z);
     if (this.awaitingKmeans) this.initFromData(z);
     const o = this.options;
     const lead = z.shape.slice(0, -1);
@@ -145,7 +147,7 @@ export class VectorQuantizer {
       const zq = tf.matMul(onehot, e); // [N, dim]: one-hot·codebook trains on wasm (a gather's gradient does not)
       const commitLoss = tf.mean(tf.square(tf.sub(x, stopGradient(zq)))) as tf.Scalar;
       const codebookLoss = tf.mean(tf.square(tf.sub(stopGradient(x), zq))) as tf.Scalar;
-      // seed 000: p̄ = mean_n softmax(−d / T), entropyLoss = Σ p̄ log(p̄ + 1e-10) = −H(p̄).
+      // ginka-generator: p̄ = mean_n softmax(−d / T), entropyLoss = Σ p̄ log(p̄ + 1e-10) = −H(p̄).
       const pbar = tf.mean(tf.softmax(tf.div(tf.neg(d), o.entropyTemperature)), 0); // [K]
       const entropyLoss = tf.sum(tf.mul(pbar, tf.log(tf.add(pbar, 1e-10)))) as tf.Scalar;
       // Under EMA codebookLoss has no gradient at all (sg(z), sg(codebook)): it only adds its value, so
@@ -163,8 +165,9 @@ export class VectorQuantizer {
 
   /** Nearest-code indices of z: [..., dim] → int32 [...]. No gradient, no side effects. */
   encode(z: tf.Tensor): tf.Tensor {
-    this.alive();
+    this.assertAlive();
     checkVectors('VectorQuantizer.encode(z)', z, this.dim);
+    if (this.checkFinite) assertFinite('VectorQuantizer.encode(z)', z);
     return tf.tidy(() => {
       const x = this.space(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D);
       const e = this.codes();
@@ -174,7 +177,7 @@ export class VectorQuantizer {
 
   /** Code vectors of integer indices ([...], tensor or array) → [..., dim]. Unit rows for cosine. */
   decode(indices: tf.Tensor | number | number[] | number[][]): tf.Tensor {
-    this.alive();
+    this.assertAlive();
     const idx = checkIndices('VectorQuantizer.decode(indices)', indices, this.codebookSize);
     const out = tf.tidy(() => {
       const rows = lookupRows(this.codes(), tf.reshape(idx, [-1])); // [N, dim], no gradient
@@ -241,7 +244,7 @@ export class VectorQuantizer {
     return dead;
   }
 
-  private alive(): void {
-    if (this.disposed) throw new Error('VectorQuantizer: used after dispose()');
+  private assertAlive(): void {
+    assertAlive('VectorQuantizer', this.disposed);
   }
 }

@@ -3,8 +3,9 @@
  * satisfy it structurally; so does any object of the same shape.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkInt, describe } from '../validate';
 
-/** The outputs of `forward(z)` used here (issue 4's contract; extra fields are ignored). */
+/** The outputs of `forward(z)` used here (VectorQuantizer's VQOutput, FSQ's FSQOutput; extra fields are ignored). */
 export interface BottleneckOutput {
   /** [..., dim]: z_q in value, straight-through gradient to z (van den Oord et al. 2017, eq. 3). */
   quantized: tf.Tensor;
@@ -24,26 +25,33 @@ export interface Bottleneck {
   forward(z: tf.Tensor, opts?: { training?: boolean }): BottleneckOutput;
   /** Code vectors of indices: [...] → [..., dim]. */
   decode(indices: tf.Tensor): tf.Tensor;
+  /** Codebook health, updated by every training-mode forward (the quantizers' CodebookStats). */
+  readonly stats: CodebookHealth;
 }
 
-type Loose = Record<string, unknown>;
+/** What the VQ-VAE trainer reads of a quantizer's running statistics (CodebookStats has it). */
+export interface CodebookHealth {
+  /** The latest training batch: perplexity and fraction of codes used; null before the first. */
+  readonly last: { perplexity: number; usage: number } | null;
+  /** Codes unused over the statistics' window of recent batches. */
+  deadCount(): number;
+}
+
+type Fields = Record<string, unknown>;
 
 /** Throws, naming `argName`, unless `b` looks like a Bottleneck. */
 export function checkBottleneck(b: unknown, argName = 'bottleneck'): Bottleneck {
-  const o = b as Loose | null;
-  if (o === null || typeof o !== 'object' || typeof o.forward !== 'function' || typeof o.decode !== 'function') {
-    throw new Error(`${argName}: expected a quantizer with forward(z) and decode(indices) (VectorQuantizer, FSQ), got ${String(b)}`);
+  const q = b as Fields | null;
+  const stats = (q?.stats ?? null) as Fields | null;
+  if (q === null || typeof q !== 'object' || typeof q.forward !== 'function' || typeof q.decode !== 'function' ||
+      stats === null || typeof stats !== 'object' || typeof stats.deadCount !== 'function') {
+    throw new Error(`${argName} must be a quantizer with forward(z), decode(indices) and stats (VectorQuantizer, FSQ), got ${describe(b)}`);
   }
-  for (const k of ['codebookSize', 'dim']) {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw new Error(`${argName}.${k}: expected an integer ≥ 1, got ${JSON.stringify(v)}`);
-    }
+  for (const k of ['codebookSize', 'dim']) checkInt(`${argName}.${k}`, q[k], 1);
+  if (typeof q.numCodebooks === 'number' && q.numCodebooks !== 1) {
+    throw new Error(`${argName}.numCodebooks must be 1 (the VQ-VAE needs one index per latent position), got ${q.numCodebooks}`);
   }
-  if (typeof o.numCodebooks === 'number' && o.numCodebooks !== 1) {
-    throw new Error(`${argName}.numCodebooks: the VQ-VAE needs one index per latent position, got ${o.numCodebooks}`);
-  }
-  return o as unknown as Bottleneck;
+  return q as unknown as Bottleneck;
 }
 
 /**
@@ -70,11 +78,11 @@ export function bottleneckVariables(b: Bottleneck): Map<string, tf.Variable> {
 
 /** A JSON description of the bottleneck's architecture, for checkpoints. */
 export function describeBottleneck(b: Bottleneck): Record<string, unknown> {
-  const o = b as unknown as Loose;
-  const opts = (o.options && typeof o.options === 'object' ? o.options : {}) as Loose;
+  const q = b as unknown as Fields;
+  const opts = (q.options && typeof q.options === 'object' ? q.options : {}) as Fields;
   const desc: Record<string, unknown> = { type: (b as object).constructor?.name ?? 'Object' };
   for (const k of ['codebookSize', 'dim', 'levels', 'numCodebooks', 'distance']) {
-    const v = o[k] ?? opts[k];
+    const v = q[k] ?? opts[k];
     if (v !== undefined && typeof v !== 'function' && !(v instanceof tf.Tensor)) desc[k] = JSON.parse(JSON.stringify(v));
   }
   if (opts.ema) desc.ema = true;

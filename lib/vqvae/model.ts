@@ -1,17 +1,23 @@
 /**
- * The VQ-VAE of seed 004 (DL-Demos `dldemos/VQVAE/model.py`, after van den Oord et al. 2017,
+ * The VQ-VAE of DL-Demos (github.com/SingleZombie/DL-Demos, `dldemos/VQVAE/model.py`, after van den Oord et al. 2017,
  * "Neural Discrete Representation Learning"), NHWC, with a pluggable bottleneck.
  *
  *   encoder: conv4×4 s2 p1 → ReLU → conv4×4 s2 p1 → ReLU → conv3×3 p1 → Res → Res
  *   decoder: conv3×3 p1 → Res → Res → convT4×4 s2 p1 → ReLU → convT4×4 s2 p1
  *   Res(x) = x + conv1×1(ReLU(conv3×3(ReLU(x))))
- *   loss   = MSE(x, x̂) + MSE(sg(ze), zq) + β·MSE(ze, sg(zq))        (seed 004 / DL-Demos main.py)
+ *   loss   = MSE(x, x̂) + MSE(sg(ze), zq) + β·MSE(ze, sg(zq))        (DL-Demos main.py)
  * where the last two terms are the quantizer's own `loss` (VectorQuantizer, β = commitmentWeight).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Conv2D, ConvTranspose2D, ParamHolder, checkInt, collect } from './layers';
+import { Conv2D, ConvTranspose2D, ParamHolder, collect } from '../nn/layers';
 import { Bottleneck, BottleneckOutput, bottleneckVariables, checkBottleneck, describeBottleneck } from './bottleneck';
 import { childSeed, mulberry32 } from '../rng';
+import {
+  MAX_TENSOR_VALUES, OptionsOf, assertAlive, assertBackend, checkImages, describe, is, resolveOptions,
+} from '../validate';
+
+/** childSeed label of the VQ-VAE's conv init stream (distinct from the PixelCNN's). */
+export const VQVAE_INIT_STREAM = 4;
 
 /** Residual block: x + conv1×1(ReLU(conv3×3(ReLU(x)))) (DL-Demos ResidualBlock). */
 export class ResidualBlock implements ParamHolder {
@@ -30,19 +36,27 @@ export class ResidualBlock implements ParamHolder {
   }
 }
 
-export interface VQVAEOptions {
+export const VQVAE_OPTIONS = {
   /** The quantizer (VectorQuantizer or FSQ); its vector dim must equal `dim`. */
-  bottleneck: Bottleneck;
-  /** Latent channels D (seed: 32 for MNIST). */
-  dim?: number;
-  /** Image channels (1 for MNIST). */
-  inChannels?: number;
-  /** Seed of the conv weight init (PyTorch-like uniform). */
-  seed?: number;
-}
+  bottleneck: { check: (v: Bottleneck, name: string): Bottleneck => checkBottleneck(v, name) },
+  /** Latent channels D (DL-Demos MNIST: 32). Default 32. */
+  dim: { check: is.int(1, 4096), default: 32 },
+  /** Image channels (1 for MNIST). Default 1. */
+  inChannels: { check: is.int(1, 4096), default: 1 },
+  /** Random seed of the conv weight init (PyTorch-like uniform). Default 0. */
+  seed: { check: is.seed, default: 0 },
+};
+export type VQVAEOptions = OptionsOf<typeof VQVAE_OPTIONS>;
+
+/** Options of VQVAE.forward. */
+export const VQVAE_FORWARD_OPTIONS = {
+  /** Training mode: the quantizer updates its state (EMA, stats). Default true. */
+  training: { check: is.boolean, default: true },
+};
 
 /** The architecture facts a checkpoint must agree on. */
 export interface VQVAEConfig {
+  /** Architecture tag stored in checkpoints (the DL-Demos VQ-VAE; the tag is kept so saved checkpoints load). */
   arch: 'vqvae-seed004';
   inChannels: number;
   dim: number;
@@ -62,8 +76,6 @@ export interface VQVAELoss extends VQVAEForward {
   quantizerLoss: tf.Scalar; // VQ: codebook + β·commitment; FSQ: 0
 }
 
-const OPTION_KEYS = ['bottleneck', 'dim', 'inChannels', 'seed'];
-
 export class VQVAE implements ParamHolder {
   readonly bottleneck: Bottleneck;
   readonly dim: number;
@@ -72,19 +84,19 @@ export class VQVAE implements ParamHolder {
   readonly downsample = 4;
   readonly encoder: { conv1: Conv2D; conv2: Conv2D; conv3: Conv2D; res1: ResidualBlock; res2: ResidualBlock };
   readonly decoder: { conv1: Conv2D; res1: ResidualBlock; res2: ResidualBlock; up1: ConvTranspose2D; up2: ConvTranspose2D };
+  private disposed = false;
 
-  constructor(opts: VQVAEOptions) {
-    if (opts === null || typeof opts !== 'object') throw new Error('VQVAE(opts): expected an options object');
-    for (const k of Object.keys(opts)) {
-      if (!OPTION_KEYS.includes(k)) throw new Error(`VQVAE: unknown option "${k}" (expected ${OPTION_KEYS.join(', ')})`);
-    }
-    this.bottleneck = checkBottleneck(opts.bottleneck, 'VQVAE opts.bottleneck');
-    const d = (this.dim = checkInt('VQVAE opts.dim', opts.dim ?? 32));
-    const c = (this.inChannels = checkInt('VQVAE opts.inChannels', opts.inChannels ?? 1));
+  constructor(options: VQVAEOptions) {
+    const opts = resolveOptions('VQVAE', VQVAE_OPTIONS, options);
+    this.bottleneck = opts.bottleneck;
+    const d = (this.dim = opts.dim);
+    const c = (this.inChannels = opts.inChannels);
     if (this.bottleneck.dim !== d) {
-      throw new Error(`VQVAE opts.bottleneck: its dim ${this.bottleneck.dim} ≠ opts.dim ${d} (the latent channels)`);
+      throw new Error(`VQVAE: bottleneck.dim must equal dim (the latent channels), got bottleneck.dim ${this.bottleneck.dim} and dim ${d}`);
     }
-    const rand = mulberry32(childSeed(opts.seed ?? 0, 4));
+    if (16 * d * d > MAX_TENSOR_VALUES) throw new Error(`VQVAE: dim must give conv weights of at most ${MAX_TENSOR_VALUES} values, got dim ${d}`);
+    assertBackend('VQVAE');
+    const rand = mulberry32(childSeed(opts.seed, VQVAE_INIT_STREAM));
     this.encoder = {
       conv1: new Conv2D(c, d, 4, 2, 1, rand),
       conv2: new Conv2D(d, d, 4, 2, 1, rand),
@@ -105,19 +117,15 @@ export class VQVAE implements ParamHolder {
     return { arch: 'vqvae-seed004', inChannels: this.inChannels, dim: this.dim, bottleneck: describeBottleneck(this.bottleneck) };
   }
 
-  private checkImages(x: tf.Tensor, name: string): tf.Tensor4D {
-    if (!(x instanceof tf.Tensor) || x.rank !== 4) {
-      throw new Error(`${name}: expected a tensor [N, H, W, ${this.inChannels}], got ${x instanceof tf.Tensor ? `[${x.shape}]` : String(x)}`);
-    }
-    const [, h, w, c] = x.shape;
-    if (c !== this.inChannels) throw new Error(`${name}: expected ${this.inChannels} channel(s) on the last axis, got shape [${x.shape}]`);
-    if (h % 4 !== 0 || w % 4 !== 0) throw new Error(`${name}: height and width must be multiples of 4, got shape [${x.shape}]`);
-    return x as tf.Tensor4D;
+  /** Images the model takes: [N, H, W, inChannels], H and W multiples of 4 (throws naming `name`). */
+  checkImages(name: string, x: unknown): tf.Tensor4D {
+    this.assertAlive();
+    return checkImages(name, x, this.inChannels, this.downsample);
   }
 
   /** x [N, H, W, C] → ze [N, H/4, W/4, D] */
   encode(x: tf.Tensor4D): tf.Tensor4D {
-    this.checkImages(x, 'encode(x)');
+    this.checkImages('VQVAE.encode(x)', x);
     const e = this.encoder;
     return tf.tidy(() => {
       let h = tf.relu(e.conv1.apply(x)); // [N, H/2, W/2, D]
@@ -129,9 +137,8 @@ export class VQVAE implements ParamHolder {
 
   /** zq [N, h, w, D] → x̂ [N, 4h, 4w, C] (no output activation, as in the seed) */
   decode(zq: tf.Tensor4D): tf.Tensor4D {
-    if (!(zq instanceof tf.Tensor) || zq.rank !== 4 || zq.shape[3] !== this.dim) {
-      throw new Error(`decode(zq): expected a tensor [N, h, w, ${this.dim}], got ${zq instanceof tf.Tensor ? `[${zq.shape}]` : String(zq)}`);
-    }
+    this.assertAlive();
+    checkImages('VQVAE.decode(zq)', zq, this.dim);
     const dd = this.decoder;
     return tf.tidy(() => {
       let h = dd.res2.apply(dd.res1.apply(dd.conv1.apply(zq)));
@@ -141,14 +148,21 @@ export class VQVAE implements ParamHolder {
   }
 
   /** Encode, quantize, decode. `training: false` leaves the quantizer's state (EMA, stats) alone. */
-  forward(x: tf.Tensor4D, opts: { training?: boolean } = {}): VQVAEForward {
+  forward(x: tf.Tensor4D, opts: OptionsOf<typeof VQVAE_FORWARD_OPTIONS> = {}): VQVAEForward {
+    const { training } = resolveOptions('VQVAE.forward(x, options)', VQVAE_FORWARD_OPTIONS, opts);
     const ze = this.encode(x);
-    const q = this.bottleneck.forward(ze, { training: opts.training ?? true });
+    let q: BottleneckOutput;
+    try {
+      q = this.bottleneck.forward(ze, { training });
+    } catch (e) {
+      ze.dispose(); // outside a tidy nothing else would free it
+      throw e;
+    }
     const xHat = this.decode(q.quantized as tf.Tensor4D);
     return { xHat, ze, q };
   }
 
-  /** The training objective (seed 004): MSE(x, x̂) + quantizer loss. */
+  /** The training objective (DL-Demos main.py): MSE(x, x̂) + quantizer loss. */
   computeLoss(x: tf.Tensor4D): VQVAELoss {
     const f = this.forward(x);
     const reconMse = tf.losses.meanSquaredError(x, f.xHat) as tf.Scalar;
@@ -159,6 +173,7 @@ export class VQVAE implements ParamHolder {
 
   /** x [N, H, W, C] → code indices [N, H/4, W/4] int32. */
   encodeIndices(x: tf.Tensor4D): tf.Tensor3D {
+    this.checkImages('VQVAE.encodeIndices(x)', x);
     return tf.tidy(() => {
       const out = this.bottleneck.forward(this.encode(x), { training: false });
       return out.indices.toInt() as tf.Tensor3D;
@@ -167,20 +182,22 @@ export class VQVAE implements ParamHolder {
 
   /** indices [N, h, w] → x̂ [N, 4h, 4w, C]. */
   decodeIndices(indices: tf.Tensor3D): tf.Tensor4D {
-    if (!(indices instanceof tf.Tensor) || indices.rank !== 3) {
-      throw new Error(`decodeIndices(indices): expected a tensor [N, h, w], got ${indices instanceof tf.Tensor ? `[${indices.shape}]` : String(indices)}`);
+    this.assertAlive();
+    if (!(indices instanceof tf.Tensor) || indices.rank !== 3 || indices.size === 0) {
+      throw new Error(`VQVAE.decodeIndices(indices) must be a tensor [N, h, w] with N ≥ 1, got ${describe(indices)}`);
     }
     return tf.tidy(() => this.decode(this.bottleneck.decode(indices) as tf.Tensor4D));
   }
 
   /** x [N, H, W, C] → x̂ (through the quantizer), without gradients kept. */
   reconstruct(x: tf.Tensor4D): tf.Tensor4D {
-    this.checkImages(x, 'reconstruct(x)');
+    this.checkImages('VQVAE.reconstruct(x)', x);
     return tf.tidy(() => this.forward(x, { training: false }).xHat);
   }
 
   /** Conv weights under "encoder/…", "decoder/…", and the quantizer's under "bottleneck/…". */
   namedVariables(prefix = ''): Map<string, tf.Variable> {
+    this.assertAlive();
     const out = collect(
       [...Object.entries(this.encoder).map(([k, v]) => [`encoder/${k}`, v] as [string, ParamHolder]),
        ...Object.entries(this.decoder).map(([k, v]) => [`decoder/${k}`, v] as [string, ParamHolder])],
@@ -207,8 +224,14 @@ export class VQVAE implements ParamHolder {
     return { conv, bottleneck };
   }
 
-  /** Dispose the conv variables (the bottleneck is the caller's). */
+  /** Dispose the conv variables (the bottleneck is the caller's). The model cannot be used afterwards. */
   dispose(): void {
+    if (this.disposed) return;
     for (const [k, v] of this.namedVariables()) if (!k.startsWith('bottleneck/')) v.dispose();
+    this.disposed = true;
+  }
+
+  private assertAlive(): void {
+    assertAlive('VQVAE', this.disposed);
   }
 }

@@ -5,8 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { VQVAE } from './model';
-import { checkInt, checkKeys } from './layers';
+import { codeStats } from '../metrics';
 import { mulberry32, permutation } from '../rng';
+import {
+  OptionsOf, ResolvedOf, assertAlive, assertBackend, assertFinite, describe, is, resolveOptions,
+} from '../validate';
 
 /** TrainProgress fields every step's metrics carry. */
 export interface TrainProgress {
@@ -26,25 +29,51 @@ export interface StepMetrics extends TrainProgress {
   quantizerLoss: number; // codebook + β·commitment (0 for FSQ)
   perplexity: number; // exp(−Σ p log p) of this batch's code frequencies
   usage: number; // fraction of codes used in this batch
-  deadCodes: number; // codes unused over the last `deadCodeWindow` steps
+  deadCodes: number; // codes unused over the bottleneck's stats window (its CodebookStats.deadCount())
 }
 
-export interface TrainerOptions {
-  batchSize?: number; // 256 (DL-Demos mnist_cfg1)
-  learningRate?: number; // 2e-4 (DL-Demos mnist_cfg1; the prior: 1e-3)
-  seed?: number; // seed of the shuffling
-  dropLast?: boolean; // drop the last partial batch of an epoch (false, as torch's DataLoader)
-}
+/** Options of the trainers (VQVAETrainer; PixelCNNTrainer with its own learning-rate default). */
+export const TRAINER_OPTIONS = {
+  /** Examples per step (≥ 1). Default 256 (DL-Demos mnist_cfg1). */
+  batchSize: { check: is.int(1), default: 256 },
+  /** Adam's learning rate (finite, > 0). Default 2e-4 (DL-Demos mnist_cfg1; the prior: 1e-3). */
+  learningRate: { check: is.positive, default: 2e-4 },
+  /** Random seed of the shuffling. Default 0. */
+  seed: { check: is.seed, default: 0 },
+  /** Drop the last partial batch of an epoch. Default false, as torch's DataLoader. */
+  dropLast: { check: is.boolean, default: false },
+};
+export type TrainerOptions = OptionsOf<typeof TRAINER_OPTIONS>;
 
-export interface FitOptions<M = StepMetrics> {
-  epochs?: number; // 20 (DL-Demos mnist_cfg1)
+const checkSignal = (v: AbortSignal, name: string): AbortSignal => {
+  if (!(v instanceof AbortSignal)) throw new Error(`${name} must be an AbortSignal, got ${describe(v)}`);
+  return v;
+};
+
+/** Options of the trainers' fit(). */
+export const FIT_OPTIONS = {
+  /** Passes over the data (≥ 1). Default 20 (DL-Demos mnist_cfg1). */
+  epochs: { check: is.int(1), default: 20 },
+  /** Called after every step with its metrics. */
+  onStep: { check: is.function, optional: true as const },
+  /** Called after every epoch with the epoch (0-based) and its last step's metrics. */
+  onEpoch: { check: is.function, optional: true as const },
+  /** Stop after this many steps in this call. */
+  maxSteps: { check: is.int(0), optional: true as const },
+  /** Stop between steps when aborted. */
+  signal: { check: checkSignal, optional: true as const },
+};
+
+export interface FitOptions<M = StepMetrics> extends Omit<OptionsOf<typeof FIT_OPTIONS>, 'onStep' | 'onEpoch'> {
   onStep?: (m: M) => void | Promise<void>;
   onEpoch?: (epoch: number, last: M) => void | Promise<void>;
-  maxSteps?: number; // stop after this many steps in this call
-  signal?: AbortSignal; // stop between steps when aborted
 }
 
-const FIT_KEYS = ['epochs', 'onStep', 'onEpoch', 'maxSteps', 'signal'];
+/** Options of evaluateVQVAE and encodeDataset. */
+export const BATCHED_OPTIONS = {
+  /** Images per forward pass (≥ 1). Default 500. */
+  batchSize: { check: is.int(1), default: 500 },
+};
 
 /** The batches of one epoch: a seeded permutation of 0..n−1 cut into `batchSize` pieces. */
 export function epochBatches(n: number, batchSize: number, rand: () => number, dropLast = false): Int32Array[] {
@@ -62,27 +91,31 @@ export function takeRows<T extends tf.Tensor>(x: T, idx: Int32Array): T {
   return tf.tidy(() => tf.gather(x, tf.tensor1d(idx, 'int32')) as T);
 }
 
-/** Code counts → perplexity exp(−Σ p log p) and usage (fraction of codes with p > 0). */
-export function codeStats(counts: ArrayLike<number>): { perplexity: number; usage: number } {
-  let total = 0;
-  let used = 0;
-  let h = 0;
-  for (let k = 0; k < counts.length; k++) total += counts[k];
-  for (let k = 0; k < counts.length; k++) {
-    if (counts[k] > 0) {
-      const p = counts[k] / total;
-      h -= p * Math.log(p);
-      used++;
-    }
-  }
-  return { perplexity: Math.exp(h), usage: used / counts.length };
-}
+export { codeStats };
 
 export const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/**
+ * tf.variableGrads, leaving no tensor behind when `f` throws (e.g. the quantizer rejecting a
+ * NaN latent): tfjs then keeps the tensors its tape saved for the backward pass (tfjs-core
+ * engine.gradients frees them only after a backward pass), so they are freed here.
+ */
+export function variableGradsOrThrow(f: () => tf.Scalar, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  try {
+    return tf.variableGrads(f, vars);
+  } catch (e) {
+    const state = tf.engine().state as unknown as { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null };
+    if (state.gradientDepth === 0 && state.activeTape) {
+      for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+      state.activeTape = null;
+    }
+    throw e;
+  }
+}
+
 /** Adam (PyTorch defaults: β1 0.9, β2 0.999, ε 1e-8, as DL-Demos main.py) on variables' gradients. */
 export function adamStep(opt: tf.Optimizer, f: () => tf.Scalar, vars: tf.Variable[]): tf.Scalar {
-  const { value, grads } = tf.variableGrads(f, vars);
+  const { value, grads } = variableGradsOrThrow(f, vars);
   opt.applyGradients(grads as unknown as Parameters<tf.Optimizer['applyGradients']>[0]);
   tf.dispose(Object.values(grads));
   return value;
@@ -97,23 +130,28 @@ export abstract class TrainerBase<M extends TrainProgress> {
   protected readonly rand: () => number;
   protected readonly dropLast: boolean;
   protected epoch = 0;
+  private disposed = false;
 
-  constructor(where: string, opts: TrainerOptions, defaultLr: number, extraKeys: string[] = []) {
-    checkKeys(where, opts, ['batchSize', 'learningRate', 'seed', 'dropLast', ...extraKeys]);
-    this.batchSize = checkInt(`${where} opts.batchSize`, opts.batchSize ?? 256);
-    this.learningRate = opts.learningRate ?? defaultLr;
-    if (!(this.learningRate > 0)) throw new Error(`${where} opts.learningRate: expected > 0, got ${opts.learningRate}`);
-    this.dropLast = opts.dropLast ?? false;
-    this.rand = mulberry32(opts.seed ?? 0);
+  /** `opts`: resolved by the subclass from its table (TRAINER_OPTIONS or its own defaults). */
+  constructor(protected readonly owner: string, opts: ResolvedOf<typeof TRAINER_OPTIONS>) {
+    assertBackend(owner);
+    this.batchSize = opts.batchSize;
+    this.learningRate = opts.learningRate;
+    this.dropLast = opts.dropLast;
+    this.rand = mulberry32(opts.seed);
     this.optimizer = tf.train.adam(this.learningRate, 0.9, 0.999, 1e-8);
+  }
+
+  protected assertAlive(): void {
+    assertAlive(this.owner, this.disposed);
   }
 
   /** One step on the examples `idx`; returns its metrics without the TrainProgress fields. */
   protected abstract stepOn(idx: Int32Array): Promise<Omit<M, keyof TrainProgress>>;
 
   protected async loop(n: number, opts: FitOptions<M>): Promise<M[]> {
-    checkKeys('fit', opts, FIT_KEYS);
-    const epochs = checkInt('fit opts.epochs', opts.epochs ?? 20);
+    this.assertAlive();
+    const { epochs } = resolveOptions(`${this.owner}.fit(options)`, FIT_OPTIONS, opts);
     const spe = this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
     if (spe < 1) throw new Error(`fit: ${n} examples is fewer than one batch of ${this.batchSize}`);
     const total = Math.min(epochs * spe, opts.maxSteps ?? Infinity);
@@ -144,50 +182,45 @@ export abstract class TrainerBase<M extends TrainProgress> {
     return out;
   }
 
-  /** Dispose the optimizer's state (the model is the caller's). */
+  /** Dispose the optimizer's state (the model is the caller's). The trainer cannot be used afterwards. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.optimizer.dispose();
   }
 }
 
 /** Trains a VQVAE with Adam on images [N, H, W, C] (DL-Demos main.py train_vqvae). */
 export class VQVAETrainer extends TrainerBase<StepMetrics> {
-  /** Code counts over all steps so far. */
-  readonly codeCounts: Float64Array;
-  private readonly window: Int32Array[] = [];
-  private readonly deadCodeWindow: number;
   private images: tf.Tensor4D | null = null;
 
-  constructor(readonly model: VQVAE, opts: TrainerOptions & { deadCodeWindow?: number } = {}) {
-    super('VQVAETrainer', opts, 2e-4, ['deadCodeWindow']);
-    if (!(model instanceof VQVAE)) throw new Error('VQVAETrainer(model): expected a VQVAE');
-    this.deadCodeWindow = checkInt('VQVAETrainer opts.deadCodeWindow', opts.deadCodeWindow ?? 10);
-    this.codeCounts = new Float64Array(model.bottleneck.codebookSize);
+  constructor(readonly model: VQVAE, opts: TrainerOptions = {}) {
+    super('VQVAETrainer', resolveOptions('VQVAETrainer', TRAINER_OPTIONS, opts));
+    if (!(model instanceof VQVAE)) {
+      this.dispose();
+      throw new Error(`VQVAETrainer(model) must be a VQVAE, got ${describe(model)}`);
+    }
   }
 
-  /** One Adam step on a batch [B, H, W, C]. */
+  /**
+   * One Adam step on a batch [B, H, W, C]. Perplexity, usage and dead codes are the
+   * bottleneck's own statistics (its CodebookStats), updated by the step's training forward.
+   */
   async trainStep(batch: tf.Tensor4D): Promise<Omit<StepMetrics, keyof TrainProgress>> {
+    this.assertAlive();
+    this.model.checkImages('VQVAETrainer.trainStep(batch)', batch);
+    assertFinite('VQVAETrainer.trainStep(batch)', batch);
     let kept: tf.Tensor[] = [];
     const value = adamStep(this.optimizer, () => {
       const l = this.model.computeLoss(batch);
-      kept = [tf.keep(l.reconMse), tf.keep(l.quantizerLoss), tf.keep(l.q.indices)];
+      kept = [tf.keep(l.reconMse), tf.keep(l.quantizerLoss)];
       return l.loss;
     }, this.model.trainableVariables());
-    const [lossA, reconA, qA, idxA] = await Promise.all([value, ...kept].map((t) => t.data()));
+    const [lossA, reconA, qA] = await Promise.all([value, ...kept].map((t) => t.data()));
     tf.dispose([value, ...kept]);
-    return { loss: lossA[0], reconMse: reconA[0], quantizerLoss: qA[0], ...this.countCodes(idxA) };
-  }
-
-  private countCodes(idx: ArrayLike<number>): { perplexity: number; usage: number; deadCodes: number } {
-    const k = this.codeCounts.length;
-    const counts = new Int32Array(k);
-    for (let i = 0; i < idx.length; i++) counts[idx[i]]++;
-    for (let i = 0; i < k; i++) this.codeCounts[i] += counts[i];
-    this.window.push(counts);
-    if (this.window.length > this.deadCodeWindow) this.window.shift();
-    let deadCodes = 0;
-    for (let c = 0; c < k; c++) if (this.window.every((w) => w[c] === 0)) deadCodes++;
-    return { ...codeStats(counts), deadCodes };
+    const stats = this.model.bottleneck.stats;
+    const last = stats.last ?? { perplexity: 0, usage: 0 };
+    return { loss: lossA[0], reconMse: reconA[0], quantizerLoss: qA[0], perplexity: last.perplexity, usage: last.usage, deadCodes: stats.deadCount() };
   }
 
   protected async stepOn(idx: Int32Array): Promise<Omit<StepMetrics, keyof TrainProgress>> {
@@ -201,9 +234,8 @@ export class VQVAETrainer extends TrainerBase<StepMetrics> {
 
   /** Train for `epochs` over images [N, H, W, C] (seeded shuffling each epoch). */
   async fit(images: tf.Tensor4D, opts: FitOptions = {}): Promise<StepMetrics[]> {
-    if (!(images instanceof tf.Tensor) || images.rank !== 4 || images.shape[3] !== this.model.inChannels) {
-      throw new Error(`fit(images): expected a tensor [N, H, W, ${this.model.inChannels}]`);
-    }
+    this.assertAlive();
+    this.model.checkImages('VQVAETrainer.fit(images)', images);
     this.images = images;
     try {
       return await this.loop(images.shape[0], opts);
@@ -217,8 +249,9 @@ export class VQVAETrainer extends TrainerBase<StepMetrics> {
 export async function evaluateVQVAE(
   model: VQVAE, images: tf.Tensor4D, opts: { batchSize?: number } = {},
 ): Promise<{ mse: number; perplexity: number; usage: number; counts: Int32Array }> {
-  checkKeys('evaluateVQVAE', opts, ['batchSize']);
-  const bs = checkInt('evaluateVQVAE opts.batchSize', opts.batchSize ?? 500);
+  if (!(model instanceof VQVAE)) throw new Error(`evaluateVQVAE(model) must be a VQVAE, got ${describe(model)}`);
+  const bs = resolveOptions('evaluateVQVAE(model, images, options)', BATCHED_OPTIONS, opts).batchSize;
+  model.checkImages('evaluateVQVAE(images)', images);
   const n = images.shape[0];
   const counts = new Int32Array(model.bottleneck.codebookSize);
   let sse = 0;
@@ -239,8 +272,9 @@ export async function evaluateVQVAE(
 
 /** Code indices of a whole image set, batch by batch: images [N, H, W, C] → int32 [N, H/4, W/4]. */
 export async function encodeDataset(model: VQVAE, images: tf.Tensor4D, opts: { batchSize?: number } = {}): Promise<tf.Tensor3D> {
-  checkKeys('encodeDataset', opts, ['batchSize']);
-  const bs = checkInt('encodeDataset opts.batchSize', opts.batchSize ?? 500);
+  if (!(model instanceof VQVAE)) throw new Error(`encodeDataset(model) must be a VQVAE, got ${describe(model)}`);
+  const bs = resolveOptions('encodeDataset(model, images, options)', BATCHED_OPTIONS, opts).batchSize;
+  model.checkImages('encodeDataset(images)', images);
   const parts: tf.Tensor3D[] = [];
   for (let i = 0; i < images.shape[0]; i += bs) {
     parts.push(tf.tidy(() => model.encodeIndices(images.slice(i, Math.min(bs, images.shape[0] - i)))));

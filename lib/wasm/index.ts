@@ -30,28 +30,21 @@ export { registerDilatedConv2DGradient, dilateFilter } from './conv2d-grad';
 export { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
 export { conv2DBackpropInputKernel } from './conv2d-backprop-input';
 
-/** The kernels registerWasmKernels installs, and why. */
-export const WASM_KERNELS: ReadonlyArray<{ name: string; replaces: boolean; why: string }> = [
-  { name: tf.Conv2DBackpropFilter, replaces: false, why: 'missing in wasm: conv filter gradient' },
-  { name: tf.Conv2DBackpropInput, replaces: true, why: 'wasm\'s is a scalar loop: conv input gradient / conv2dTranspose' },
-  { name: tf.BatchMatMul, replaces: true, why: 'wasm leaves XNNPACK for transposed/batched products (matMul gradients)' },
-  { name: tf._FusedMatMul, replaces: true, why: 'same as BatchMatMul, for fused (dense-layer) products' },
-  { name: tf.UnsortedSegmentSum, replaces: false, why: 'missing in wasm: gradient of gather' },
-  { name: tf.Sum, replaces: true, why: 'wasm transposes the whole tensor to sum leading axes (every bias gradient)' },
-  { name: tf.Mean, replaces: true, why: 'same as Sum (batch means of [N, K] tensors)' },
-  { name: tf.Identity, replaces: true, why: 'wasm copies on clone(); tensors are immutable, so share the buffer' },
+/** The kernels registerWasmKernels installs, and why: one entry per kernel. */
+const KERNELS: ReadonlyArray<{ config: tf.KernelConfig; replaces: boolean; why: string }> = [
+  { config: conv2DBackpropFilterConfig, replaces: false, why: 'missing in wasm: conv filter gradient' },
+  { config: conv2DBackpropInputConfig, replaces: true, why: 'wasm\'s is a scalar loop: conv input gradient / conv2dTranspose' },
+  { config: batchMatMulConfig, replaces: true, why: 'wasm leaves XNNPACK for transposed/batched products (matMul gradients)' },
+  { config: fusedMatMulConfig, replaces: true, why: 'same as BatchMatMul, for fused (dense-layer) products' },
+  { config: unsortedSegmentSumConfig, replaces: false, why: 'missing in wasm: gradient of gather' },
+  { config: sumConfig, replaces: true, why: 'wasm transposes the whole tensor to sum leading axes (every bias gradient)' },
+  { config: meanConfig, replaces: true, why: 'same as Sum (batch means of [N, K] tensors)' },
+  { config: identityConfig, replaces: true, why: 'wasm copies on clone(); tensors are immutable, so share the buffer' },
 ];
 
-const configs: tf.KernelConfig[] = [
-  conv2DBackpropFilterConfig,
-  conv2DBackpropInputConfig,
-  batchMatMulConfig,
-  fusedMatMulConfig,
-  unsortedSegmentSumConfig,
-  sumConfig,
-  meanConfig,
-  identityConfig,
-];
+/** The kernels registerWasmKernels installs (by kernel name), and why. */
+export const WASM_KERNELS: ReadonlyArray<{ name: string; replaces: boolean; why: string }> =
+  KERNELS.map(({ config, replaces, why }) => ({ name: config.kernelName, replaces, why }));
 
 let registered = false;
 
@@ -62,7 +55,7 @@ let registered = false;
 export function registerWasmKernels(): void {
   registerDilatedConv2DGradient();
   if (registered) return;
-  for (const cfg of configs) {
+  for (const { config: cfg } of KERNELS) {
     const shipped = captureShipped(cfg.kernelName);
     if (shipped) tf.unregisterKernel(cfg.kernelName, 'wasm');
     // Keep the shipped setup/dispose hooks: they bind the shipped kernel (which ours may call)
@@ -74,19 +67,4 @@ export function registerWasmKernels(): void {
     });
   }
   registered = true;
-}
-
-/** Put wasm's shipped kernels back (tests and benchmarks compare against them). */
-export function unregisterWasmKernels(): void {
-  if (!registered) return;
-  for (const cfg of configs) {
-    tf.unregisterKernel(cfg.kernelName, 'wasm');
-    const shipped = captureShipped(cfg.kernelName);
-    if (shipped) tf.registerKernel(shipped);
-  }
-  registered = false;
-}
-
-export function wasmKernelsRegistered(): boolean {
-  return registered;
 }

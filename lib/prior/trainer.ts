@@ -1,7 +1,16 @@
 /** Training the PixelCNN prior on code grids (DL-Demos main.py train_generative_model: Adam 1e-3, CE). */
 import * as tf from '@tensorflow/tfjs';
-import { GatedPixelCNN, checkRange } from './pixelcnn';
-import { FitOptions, TrainProgress, TrainerBase, TrainerOptions, adamStep, takeRows } from './train';
+import { GatedPixelCNN } from './pixelcnn';
+import { FitOptions, TRAINER_OPTIONS, TrainProgress, TrainerBase, adamStep, takeRows } from '../vqvae/train';
+import { OptionsOf, describe, is, resolveOptions } from '../validate';
+
+/** TRAINER_OPTIONS with the prior's learning rate: 1e-3 (DL-Demos train_generative_model). */
+export const PRIOR_TRAINER_OPTIONS = {
+  ...TRAINER_OPTIONS,
+  /** Adam's learning rate (finite, > 0). Default 1e-3 (DL-Demos train_generative_model). */
+  learningRate: { check: is.positive, default: 1e-3 },
+};
+export type PixelCNNTrainerOptions = OptionsOf<typeof PRIOR_TRAINER_OPTIONS>;
 
 export interface PriorStepMetrics extends TrainProgress {
   loss: number; // mean cross-entropy, nats per code
@@ -12,13 +21,18 @@ export class PixelCNNTrainer extends TrainerBase<PriorStepMetrics> {
   private codes: tf.Tensor3D | null = null;
   private labels: Int32Array | null = null;
 
-  constructor(readonly prior: GatedPixelCNN, opts: TrainerOptions = {}) {
-    super('PixelCNNTrainer', opts, 1e-3);
-    if (!(prior instanceof GatedPixelCNN)) throw new Error('PixelCNNTrainer(prior): expected a GatedPixelCNN');
+  constructor(readonly prior: GatedPixelCNN, opts: PixelCNNTrainerOptions = {}) {
+    super('PixelCNNTrainer', resolveOptions('PixelCNNTrainer', PRIOR_TRAINER_OPTIONS, opts));
+    if (!(prior instanceof GatedPixelCNN)) {
+      this.dispose();
+      throw new Error(`PixelCNNTrainer(prior) must be a GatedPixelCNN, got ${describe(prior)}`);
+    }
   }
 
   /** One Adam step on code grids [B, h, w] (+ labels [B] for a conditional prior). */
   async trainStep(codes: tf.Tensor3D, labels?: Int32Array | number[]): Promise<Omit<PriorStepMetrics, keyof TrainProgress>> {
+    this.assertAlive();
+    this.prior.checkCodes('PixelCNNTrainer.trainStep(codes)', codes);
     const value = adamStep(this.optimizer, () => this.prior.loss(codes, labels), this.prior.trainableVariables());
     const loss = (await value.data())[0];
     value.dispose();
@@ -37,16 +51,14 @@ export class PixelCNNTrainer extends TrainerBase<PriorStepMetrics> {
 
   /** Train on code grids [N, h, w] int32 (labels [N] when the prior is class-conditional). */
   async fit(codes: tf.Tensor3D, opts: FitOptions<PriorStepMetrics> & { labels?: Int32Array | number[] } = {}): Promise<PriorStepMetrics[]> {
-    const { labels, ...rest } = opts;
-    const { height: h, width: w, codebookSize: K, numClasses } = this.prior.config;
-    if (!(codes instanceof tf.Tensor) || codes.rank !== 3 || codes.shape[1] !== h || codes.shape[2] !== w) {
-      throw new Error(`fit(codes): expected an int32 tensor [N, ${h}, ${w}]`);
-    }
-    await checkRange(codes, K, 'fit(codes)');
+    this.assertAlive();
+    const { labels, ...rest } = opts ?? {};
+    const { numClasses } = this.prior.config;
+    this.prior.checkCodes('PixelCNNTrainer.fit(codes)', codes);
     if (numClasses > 0 && (!labels || labels.length !== codes.shape[0])) {
-      throw new Error(`fit(opts.labels): a class-conditional prior needs ${codes.shape[0]} labels, got ${labels?.length ?? 'none'}`);
+      throw new Error(`PixelCNNTrainer.fit(options.labels) must be ${codes.shape[0]} labels for a class-conditional prior, got ${labels?.length ?? 'none'}`);
     }
-    if (numClasses === 0 && labels) throw new Error('fit(opts.labels): the prior is unconditional (numClasses 0)');
+    if (numClasses === 0 && labels) throw new Error('PixelCNNTrainer.fit(options.labels): the prior is unconditional (numClasses 0)');
     this.codes = codes;
     this.labels = labels ? Int32Array.from(labels) : null;
     try {

@@ -14,8 +14,14 @@
  * Unlike DL-Demos there is no BatchNorm (its bn=False variant), so train and eval agree.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Conv2D, ParamHolder, checkInt, checkKeys, collect } from './layers';
+import { Conv2D, ParamHolder, collect } from '../nn/layers';
 import { childSeed, mulberry32, sampleCategorical, uniformArray } from '../rng';
+import {
+  MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, assertAlive, assertBackend, arrayShape, checkInt, describe, is, resolveOptions,
+} from '../validate';
+
+/** childSeed label of the PixelCNN's init stream (distinct from the VQ-VAE's). */
+export const PIXELCNN_INIT_STREAM = 7;
 
 export type MaskType = 'A' | 'B' | 'vertical';
 
@@ -51,10 +57,6 @@ class MaskedConv3 implements ParamHolder {
       // row 1, columns {0, 1} = input columns j−1, j: pad 1 on the left, none on the right.
       return this.conv.apply(x, tf.slice(w, [1, 0, 0, 0], [1, 2, -1, -1]), [[0, 0], [0, 0], [1, 0], [0, 0]]);
     });
-  }
-  /** The full masked kernel [3, 3, inC, outC] (for checks). */
-  maskedWeight(): tf.Tensor4D {
-    return tf.tidy(() => tf.mul(this.conv.weight, this.mask) as tf.Tensor4D);
   }
   namedVariables(prefix = ''): Map<string, tf.Variable> {
     return this.conv.namedVariables(prefix);
@@ -121,18 +123,36 @@ export class GatedBlock implements ParamHolder {
   }
 }
 
-export interface PixelCNNOptions {
-  codebookSize: number; // K
-  height?: number; // 7
-  width?: number; // 7
-  channels?: number; // p (DL-Demos MNIST: 128; 32 here, for a CPU)
-  blocks?: number; // 'B' blocks after the 'A' block (DL-Demos: 15; 5 here: 6 layers see all of a 7×7 past)
-  linearDim?: number; // 32 (DL-Demos pixelcnn_linear_dim)
-  numClasses?: number; // > 0: class-conditional (eq. 4); 0: unconditional
-  seed?: number;
-}
+export const PIXELCNN_OPTIONS = {
+  /** K, the number of codes (2 … 2^24). */
+  codebookSize: { check: is.int(2, MAX_CODEBOOK_SIZE) },
+  /** Rows of the code grid. Default 7. */
+  height: { check: is.int(1, 4096), default: 7 },
+  /** Columns of the code grid. Default 7. */
+  width: { check: is.int(1, 4096), default: 7 },
+  /** Feature channels p (DL-Demos MNIST: 128). Default 32, for a CPU. */
+  channels: { check: is.int(1, 4096), default: 32 },
+  /** 'B' blocks after the 'A' block (DL-Demos: 15). Default 5: 6 layers see all of a 7×7 past. */
+  blocks: { check: is.int(0, 1000), default: 5 },
+  /** Width of the 1×1 head (DL-Demos pixelcnn_linear_dim). Default 32. */
+  linearDim: { check: is.int(1, 4096), default: 32 },
+  /** > 0: class-conditional (eq. 4); 0: unconditional. Default 0. */
+  numClasses: { check: is.int(0, 65536), default: 0 },
+  /** Random seed of the init. Default 0. */
+  seed: { check: is.seed, default: 0 },
+};
+export type PixelCNNOptions = OptionsOf<typeof PIXELCNN_OPTIONS>;
 
-export type PixelCNNConfig = Required<Omit<PixelCNNOptions, 'seed'>> & { arch: 'gated-pixelcnn' };
+/** The architecture facts a checkpoint must agree on: every option but the seed. */
+export type PixelCNNConfig = { arch: 'gated-pixelcnn' } & Omit<{ -readonly [K in keyof PixelCNNOptions]-?: number }, 'seed'>;
+
+/** Options of GatedPixelCNN.sample. */
+export const SAMPLE_OPTIONS = {
+  /** Random seed of the draws. Default 0. */
+  seed: { check: is.seed, default: 0 },
+  /** Class of every grid (a number) or of each (n numbers); required for a class-conditional prior. */
+  classLabel: { check: (v: number | number[], name: string): number | number[] => (arrayShape(name, v), v), optional: true as const },
+};
 
 type Labels = tf.Tensor1D | Int32Array | number[] | null | undefined;
 
@@ -141,19 +161,19 @@ export class GatedPixelCNN implements ParamHolder {
   readonly embedding: tf.Variable; // [K, p]
   readonly blocks: GatedBlock[];
   readonly head: { linear1: Conv2D; linear2: Conv2D; out: Conv2D };
+  private disposed = false;
 
-  constructor(opts: PixelCNNOptions) {
-    checkKeys('GatedPixelCNN', opts ?? {}, ['codebookSize', 'height', 'width', 'channels', 'blocks', 'linearDim', 'numClasses', 'seed']);
-    const K = checkInt('GatedPixelCNN opts.codebookSize', opts?.codebookSize, 2);
-    const p = checkInt('GatedPixelCNN opts.channels', opts.channels ?? 32);
-    const nb = checkInt('GatedPixelCNN opts.blocks', opts.blocks ?? 5, 0);
-    const ld = checkInt('GatedPixelCNN opts.linearDim', opts.linearDim ?? 32);
-    const nc = checkInt('GatedPixelCNN opts.numClasses', opts.numClasses ?? 0, 0);
+  constructor(options: PixelCNNOptions) {
+    const { seed, ...config } = resolveOptions('GatedPixelCNN', PIXELCNN_OPTIONS, options);
+    const { codebookSize: K, channels: p, blocks: nb, linearDim: ld, numClasses: nc } = config;
+    for (const [what, n] of [['codebookSize × channels', K * p], ['codebookSize × linearDim', K * ld], ['numClasses × 2·channels', nc * 2 * p]] as const) {
+      if (n > MAX_TENSOR_VALUES) throw new Error(`GatedPixelCNN: ${what} must be at most ${MAX_TENSOR_VALUES} (2^28 values), got ${n}`);
+    }
+    assertBackend('GatedPixelCNN');
     this.config = {
-      arch: 'gated-pixelcnn', codebookSize: K, channels: p, blocks: nb, linearDim: ld, numClasses: nc,
-      height: checkInt('GatedPixelCNN opts.height', opts.height ?? 7), width: checkInt('GatedPixelCNN opts.width', opts.width ?? 7),
+      arch: 'gated-pixelcnn', codebookSize: K, channels: p, blocks: nb, linearDim: ld, numClasses: nc, height: config.height, width: config.width,
     };
-    const rand = mulberry32(childSeed(opts.seed ?? 0, 7));
+    const rand = mulberry32(childSeed(seed, PIXELCNN_INIT_STREAM));
     // nn.Embedding init: N(0, 1); a uniform of the same variance (±√3) keeps to one PRNG.
     this.embedding = tf.tidy(() => tf.variable(tf.tensor2d(uniformArray(K * p, -Math.sqrt(3), Math.sqrt(3), rand), [K, p])));
     this.blocks = [new GatedBlock('A', p, nc, rand)];
@@ -161,11 +181,21 @@ export class GatedPixelCNN implements ParamHolder {
     this.head = { linear1: new Conv2D(p, ld, 1, 1, 0, rand), linear2: new Conv2D(ld, ld, 1, 1, 0, rand), out: new Conv2D(ld, K, 1, 1, 0, rand) };
   }
 
-  private checkIndices(x: unknown, name: string): tf.Tensor3D {
-    const { height: h, width: w } = this.config;
-    if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[1] !== h || x.shape[2] !== w) {
-      throw new Error(`${name}: expected an int32 tensor [N, ${h}, ${w}] of code indices, got ${x instanceof tf.Tensor ? `[${x.shape}]` : String(x)}`);
+  /**
+   * Code grids the prior takes: an int32 tensor [N, h, w], N ≥ 1, every value in [0, K)
+   * (one min/max read). Throws naming `name`.
+   */
+  checkCodes(name: string, x: unknown): tf.Tensor3D {
+    this.assertAlive();
+    const { height: h, width: w, codebookSize: K } = this.config;
+    if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[1] !== h || x.shape[2] !== w || x.shape[0] < 1) {
+      throw new Error(`${name} must be an int32 tensor [N, ${h}, ${w}] of code indices with N ≥ 1, got ${describe(x)}`);
     }
+    if (x.dtype !== 'int32') throw new Error(`${name} must be an int32 tensor of code indices, got dtype ${x.dtype}`);
+    const [lo, hi] = tf.tidy(() => [tf.min(x), tf.max(x)]);
+    const [a, b] = [lo.dataSync()[0], hi.dataSync()[0]];
+    tf.dispose([lo, hi]);
+    if (a < 0 || b >= K) throw new Error(`${name} must hold integers in [0, ${K - 1}], got min ${a}, max ${b}`);
     return x as tf.Tensor3D;
   }
 
@@ -176,19 +206,29 @@ export class GatedPixelCNN implements ParamHolder {
       return null;
     }
     if (C === 0) throw new Error(`${name}: labels given but the prior is unconditional (numClasses 0)`);
+    if (!(labels instanceof tf.Tensor)) arrayShape(name, labels);
     const arr = labels instanceof tf.Tensor ? labels.dataSync() : labels;
-    if (arr.length !== n) throw new Error(`${name}: expected ${n} labels, got ${arr.length}`);
-    for (const l of arr) if (!Number.isInteger(l) || l < 0 || l >= C) throw new Error(`${name}: label ${l} outside 0..${C - 1}`);
+    if ((labels instanceof tf.Tensor && labels.rank !== 1) || arr.length !== n) {
+      throw new Error(`${name} must be ${n} labels (one per grid), got ${describe(labels)}`);
+    }
+    for (const l of arr) if (!Number.isInteger(l) || l < 0 || l >= C) throw new Error(`${name} must hold integers in [0, ${C - 1}], found ${l}`);
     return tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(arr), 'int32'), C).toFloat() as tf.Tensor2D);
   }
 
   /** indices [N, h, w] int32 (+ labels [N]) → logits [N, h, w, K]. */
   logits(indices: tf.Tensor3D, labels?: Labels): tf.Tensor4D {
-    const x = this.checkIndices(indices, 'logits(indices)');
+    const x = this.checkCodes('GatedPixelCNN.logits(indices)', indices);
+    const cls = this.oneHotLabels(labels, x.shape[0], 'GatedPixelCNN.logits(labels)');
+    const out = this.logitsOf(x, cls);
+    cls?.dispose();
+    return out;
+  }
+
+  /** logits without the checks: x [N, h, w] int32 in [0, K), cls [N, C] one-hot or null → [N, h, w, K]. */
+  private logitsOf(x: tf.Tensor3D, cls: tf.Tensor2D | null): tf.Tensor4D {
     const { codebookSize: K, channels: p } = this.config;
     return tf.tidy(() => {
       const [n, h, w] = x.shape;
-      const cls = this.oneHotLabels(labels, n, 'logits(labels)');
       // one-hot·E rather than gather: trains on every backend.
       const oh = tf.oneHot(tf.reshape(x.toInt(), [-1]), K).toFloat() as tf.Tensor2D; // [N·h·w, K]
       const e = tf.reshape(tf.matMul(oh, this.embedding as tf.Tensor2D), [n, h, w, p]) as tf.Tensor4D;
@@ -203,24 +243,37 @@ export class GatedPixelCNN implements ParamHolder {
 
   /** Mean cross-entropy in nats per code (DL-Demos: nn.CrossEntropyLoss). */
   loss(indices: tf.Tensor3D, labels?: Labels): tf.Scalar {
+    const x = this.checkCodes('GatedPixelCNN.loss(indices)', indices);
+    const cls = this.oneHotLabels(labels, x.shape[0], 'GatedPixelCNN.loss(labels)');
+    const out = this.lossOf(x, cls);
+    cls?.dispose();
+    return out;
+  }
+
+  /** loss without the checks. */
+  private lossOf(x: tf.Tensor3D, cls: tf.Tensor2D | null): tf.Scalar {
     return tf.tidy(() => {
-      const lg = this.logits(indices, labels);
+      const lg = this.logitsOf(x, cls);
       const K = this.config.codebookSize;
-      const oh = tf.oneHot(tf.reshape(indices.toInt(), [-1]), K);
+      const oh = tf.oneHot(tf.reshape(x, [-1]), K);
       return tf.losses.softmaxCrossEntropy(oh, tf.reshape(lg, [-1, K])) as tf.Scalar;
     });
   }
 
   /** Negative log-likelihood in bits per code, averaged over all positions (uniform: log2 K). */
   async nll(indices: tf.Tensor3D, labels?: Labels, batchSize = 500): Promise<number> {
-    const x = this.checkIndices(indices, 'nll(indices)');
-    await checkRange(x, this.config.codebookSize, 'nll(indices)');
+    const x = this.checkCodes('GatedPixelCNN.nll(indices)', indices);
+    checkInt('GatedPixelCNN.nll(batchSize)', batchSize, 1);
     const n = x.shape[0];
+    this.oneHotLabels(labels, n, 'GatedPixelCNN.nll(labels)')?.dispose();
     const lab = labels instanceof tf.Tensor ? Array.from(labels.dataSync()) : labels ? Array.from(labels) : null;
     let total = 0;
     for (let i = 0; i < n; i += batchSize) {
       const m = Math.min(batchSize, n - i);
-      const l = tf.tidy(() => tf.mul(this.loss(tf.slice(x, [i, 0, 0], [m, -1, -1]), lab ? lab.slice(i, i + m) : null), m));
+      const l = tf.tidy(() => {
+        const cls = this.oneHotLabels(lab ? lab.slice(i, i + m) : null, m, 'GatedPixelCNN.nll(labels)');
+        return tf.mul(this.lossOf(tf.slice(x, [i, 0, 0], [m, -1, -1]), cls), m);
+      });
       total += (await l.data())[0];
       l.dispose();
     }
@@ -231,18 +284,19 @@ export class GatedPixelCNN implements ParamHolder {
    * Draw n grids of indices position by position (raster order), each from softmax(logits)
    * given the positions before it. → int32 [n, h, w]. Seeded: the same seed, the same grids.
    */
-  async sample(n: number, opts: { seed?: number; classLabel?: number | number[] } = {}): Promise<tf.Tensor3D> {
-    checkInt('sample(n)', n);
-    checkKeys('sample', opts, ['seed', 'classLabel']);
+  async sample(n: number, opts: OptionsOf<typeof SAMPLE_OPTIONS> = {}): Promise<tf.Tensor3D> {
+    this.assertAlive();
+    checkInt('GatedPixelCNN.sample(n)', n, 1);
+    const { seed, classLabel: cl } = resolveOptions('GatedPixelCNN.sample(n, options)', SAMPLE_OPTIONS, opts);
     const { height: h, width: w, codebookSize: K } = this.config;
-    const rand = mulberry32(opts.seed ?? 0);
-    const cl = opts.classLabel;
+    if (n * h * w * K > MAX_TENSOR_VALUES) throw new Error(`GatedPixelCNN.sample(n): n × height × width × K must be at most ${MAX_TENSOR_VALUES}, got n ${n}`);
+    const rand = mulberry32(seed);
     const labels = cl === undefined ? null : Array.isArray(cl) ? cl : new Array<number>(n).fill(cl);
-    if (labels) this.oneHotLabels(labels, n, 'sample(opts.classLabel)')?.dispose();
+    const cls = this.oneHotLabels(labels, n, 'GatedPixelCNN.sample(options.classLabel)');
     const grid = new Int32Array(n * h * w);
     for (let pos = 0; pos < h * w; pos++) {
       const probs = tf.tidy(() => {
-        const lg = this.logits(tf.tensor3d(grid, [n, h, w], 'int32'), labels);
+        const lg = this.logitsOf(tf.tensor3d(grid, [n, h, w], 'int32'), cls);
         const at = tf.slice(lg, [0, Math.floor(pos / w), pos % w, 0], [n, 1, 1, K]);
         return tf.softmax(tf.reshape(at, [n, K]));
       });
@@ -250,10 +304,12 @@ export class GatedPixelCNN implements ParamHolder {
       probs.dispose();
       for (let i = 0; i < n; i++) grid[i * h * w + pos] = sampleCategorical(pa.subarray(i * K, (i + 1) * K), rand);
     }
+    cls?.dispose();
     return tf.tensor3d(grid, [n, h, w], 'int32');
   }
 
   namedVariables(prefix = ''): Map<string, tf.Variable> {
+    this.assertAlive();
     const out = new Map<string, tf.Variable>([[`${prefix}embedding`, this.embedding]]);
     const parts: [string, ParamHolder][] = this.blocks.map((b, i) => [`block${i}`, b]);
     parts.push(['head/linear1', this.head.linear1], ['head/linear2', this.head.linear2], ['head/out', this.head.out]);
@@ -265,17 +321,15 @@ export class GatedPixelCNN implements ParamHolder {
     return [...this.namedVariables().values()];
   }
 
+  /** Frees every variable. The prior cannot be used afterwards. */
   dispose(): void {
+    if (this.disposed) return;
     for (const v of this.namedVariables().values()) v.dispose();
     for (const b of this.blocks) b.dispose();
+    this.disposed = true;
   }
-}
 
-/** Throws, naming `name`, unless every index is an integer in 0..K−1 (one min/max read). */
-export async function checkRange(x: tf.Tensor, K: number, name: string): Promise<void> {
-  if (x.dtype !== 'int32') throw new Error(`${name}: expected int32 indices, got dtype ${x.dtype}`);
-  const [lo, hi] = tf.tidy(() => [tf.min(x), tf.max(x)]);
-  const [a, b] = [(await lo.data())[0], (await hi.data())[0]];
-  tf.dispose([lo, hi]);
-  if (a < 0 || b >= K) throw new Error(`${name}: indices must lie in 0..${K - 1}, got min ${a}, max ${b}`);
+  private assertAlive(): void {
+    assertAlive('GatedPixelCNN', this.disposed);
+  }
 }

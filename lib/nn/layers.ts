@@ -16,21 +16,6 @@ export interface ParamHolder {
   namedVariables(prefix?: string): Map<string, tf.Variable>;
 }
 
-export function checkInt(name: string, v: unknown, min = 1): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new Error(`${name}: expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-/** Throws on option names outside `allowed` (typos must not be silently ignored). */
-export function checkKeys(where: string, o: object, allowed: string[]): void {
-  if (o === null || typeof o !== 'object') throw new Error(`${where}: expected an options object, got ${String(o)}`);
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new Error(`${where}: unknown option "${k}" (expected ${allowed.join(', ')})`);
-  }
-}
-
 function uniformVar(shape: number[], bound: number, rand: () => number): tf.Variable {
   const n = shape.reduce((a, b) => a * b, 1);
   return tf.tidy(() => tf.variable(tf.tensor(uniformArray(n, -bound, bound, rand), shape), true));

@@ -4,13 +4,13 @@
  * plotted later (notebooks 06–08 share it, so a model trained in one reads the same in all).
  */
 import * as tf from '@tensorflow/tfjs';
-import { VQVAE } from './model';
-import { VQVAETrainer, evaluateVQVAE, StepMetrics } from './train';
-import { checkInt, checkKeys } from './layers';
+import { VQVAE } from '../vqvae/model';
+import { TRAINER_OPTIONS, VQVAETrainer, evaluateVQVAE, StepMetrics } from '../vqvae/train';
 import { Progress, formatDuration } from '../display/progress';
+import { OptionsOf, describe, is, resolveOptions } from '../validate';
 
 /**
- * DL-Demos' MNIST configuration for the seed 004 VQ-VAE (dldemos/VQVAE/configs.py, mnist_cfg1;
+ * DL-Demos' MNIST configuration for its VQ-VAE (github.com/SingleZombie/DL-Demos, dldemos/VQVAE/configs.py, mnist_cfg1;
  * β as in van den Oord et al. 2017): the schedule notebooks 06–08 train with.
  */
 export const DLDEMOS_MNIST = { dim: 32, codebookSize: 32, beta: 0.25, batchSize: 256, learningRate: 2e-4, epochs: 20 } as const;
@@ -35,19 +35,25 @@ export interface TrainLog {
   batchSize: number;
 }
 
-export interface LoggedFitOptions {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  seed: number; // of the shuffling
-  /** Title of the progress line; no progress is shown when `progress` is false. */
-  title?: string;
-  progress?: boolean; // default true
-}
+export const LOGGED_FIT_OPTIONS = {
+  /** Passes over the training images (≥ 1). */
+  epochs: { check: is.int(1) },
+  /** Images per step (≥ 1). */
+  batchSize: { check: TRAINER_OPTIONS.batchSize.check },
+  /** Adam's learning rate (finite, > 0). */
+  learningRate: { check: TRAINER_OPTIONS.learningRate.check },
+  /** Random seed of the shuffling. */
+  seed: { check: TRAINER_OPTIONS.seed.check },
+  /** Title of the progress line. */
+  title: { check: is.string, optional: true as const },
+  /** Show the live progress line. Default true. */
+  progress: { check: is.boolean, default: true },
+};
+export type LoggedFitOptions = OptionsOf<typeof LOGGED_FIT_OPTIONS>;
 
 const STEP_KEYS = ['loss', 'reconMse', 'quantizerLoss', 'perplexity', 'used', 'deadCodes'] as const;
 /** Six significant digits: the log is stored with the checkpoint, keep it small. */
-const r6 = (x: number) => Number(x.toPrecision(6));
+const round6 = (x: number) => Number(x.toPrecision(6));
 
 /**
  * Train `model` on `train` [N, H, W, C] with Adam for `opts.epochs`, scoring it on `test`
@@ -55,21 +61,18 @@ const r6 = (x: number) => Number(x.toPrecision(6));
  * last test MSE in one live line. Leaves no tensors behind (the model's variables are trained).
  */
 export async function fitWithLog(model: VQVAE, train: tf.Tensor4D, test: tf.Tensor4D, opts: LoggedFitOptions): Promise<TrainLog> {
-  checkKeys('fitWithLog', opts, ['epochs', 'batchSize', 'learningRate', 'seed', 'title', 'progress']);
-  if (!(model instanceof VQVAE)) throw new Error('fitWithLog(model): expected a VQVAE');
-  for (const [name, x] of [['train', train], ['test', test]] as const) {
-    if (!(x instanceof tf.Tensor) || x.rank !== 4 || x.shape[3] !== model.inChannels) {
-      throw new Error(`fitWithLog(${name}): expected a tensor [N, H, W, ${model.inChannels}], got ${x instanceof tf.Tensor ? `[${x.shape}]` : String(x)}`);
-    }
-  }
-  const epochs = checkInt('fitWithLog opts.epochs', opts.epochs);
+  const o = resolveOptions('fitWithLog(model, train, test, options)', LOGGED_FIT_OPTIONS, opts);
+  if (!(model instanceof VQVAE)) throw new Error(`fitWithLog(model) must be a VQVAE, got ${describe(model)}`);
+  model.checkImages('fitWithLog(train)', train);
+  model.checkImages('fitWithLog(test)', test);
+  const epochs = o.epochs;
   const K = model.bottleneck.codebookSize;
-  const trainer = new VQVAETrainer(model, { batchSize: opts.batchSize, learningRate: opts.learningRate, seed: opts.seed });
+  const trainer = new VQVAETrainer(model, { batchSize: o.batchSize, learningRate: o.learningRate, seed: o.seed });
   const log: TrainLog = {
     steps: { loss: [], reconMse: [], quantizerLoss: [], perplexity: [], used: [], deadCodes: [] },
     epochs: [], seconds: 0, imagesPerSec: 0, epochsTrained: epochs, learningRate: trainer.learningRate, batchSize: trainer.batchSize,
   };
-  const progress = opts.progress === false ? null : new Progress({ title: opts.title });
+  const progress = o.progress ? new Progress({ title: o.title }) : null;
   const totalSteps = epochs * Math.ceil(train.shape[0] / trainer.batchSize);
   let lastTest = '–';
   let last: StepMetrics | null = null;
@@ -84,13 +87,13 @@ export async function fitWithLog(model: VQVAE, train: tf.Tensor4D, test: tf.Tens
       onStep: (s) => {
         last = s;
         const L = log.steps;
-        L.loss.push(r6(s.loss)); L.reconMse.push(r6(s.reconMse)); L.quantizerLoss.push(r6(s.quantizerLoss));
-        L.perplexity.push(r6(s.perplexity)); L.used.push(Math.round(s.usage * K)); L.deadCodes.push(s.deadCodes);
+        L.loss.push(round6(s.loss)); L.reconMse.push(round6(s.reconMse)); L.quantizerLoss.push(round6(s.quantizerLoss));
+        L.perplexity.push(round6(s.perplexity)); L.used.push(Math.round(s.usage * K)); L.deadCodes.push(s.deadCodes);
         progress?.update(fields(s), s.step / totalSteps);
       },
       onEpoch: async (epoch, s) => {
         const e = await evaluateVQVAE(model, test);
-        log.epochs.push({ epoch: epoch + 1, step: s.step, mse: r6(e.mse), perplexity: r6(e.perplexity), used: Math.round(e.usage * K) });
+        log.epochs.push({ epoch: epoch + 1, step: s.step, mse: round6(e.mse), perplexity: round6(e.perplexity), used: Math.round(e.usage * K) });
         lastTest = e.mse.toFixed(5);
         progress?.update(fields(s), s.step / totalSteps);
       },
@@ -99,7 +102,7 @@ export async function fitWithLog(model: VQVAE, train: tf.Tensor4D, test: tf.Tens
     trainer.dispose();
   }
   progress?.done(last ? fields(last) : undefined);
-  log.seconds = r6((performance.now() - start) / 1000);
+  log.seconds = round6((performance.now() - start) / 1000);
   log.imagesPerSec = Math.round((log.steps.loss.length * trainer.batchSize) / log.seconds);
   return log;
 }

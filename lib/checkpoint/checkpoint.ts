@@ -1,6 +1,7 @@
 /**
  * Checkpoints of a model's named variables (VQ-VAE with its codebook, PixelCNN prior) in one
- * file under data/checkpoints/ (git-ignored), through a file-system tf.io.IOHandler.
+ * file at a given path, through a file-system tf.io.IOHandler. (Names under the repository's
+ * data/checkpoints/ are lib/notebook's business.)
  *
  * File: "VQCKPT01" | u32 LE header length | header JSON {config, weightSpecs, meta} | weights.
  * Saving is atomic: the bytes go to a temp file in the same folder, fsync, then rename over
@@ -10,8 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { repoRoot } from './data';
-import { checkKeys } from './layers';
+import { checkOptionNames, checkString } from '../validate';
 
 const MAGIC = 'VQCKPT01';
 
@@ -28,18 +28,8 @@ export interface HandlerOptions {
   beforeRename?: (tmpPath: string) => void;
 }
 
-export const defaultCheckpointDir = (): string => path.join(repoRoot(), 'data', 'checkpoints');
-
-/** <dir>/<name>.ckpt; `name` is a plain file name (letters, digits, . _ -). */
-export function checkpointPath(name: string, dir = defaultCheckpointDir()): string {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.')) {
-    throw new Error(`checkpoint name: expected letters, digits, '.', '_' or '-' (not starting with '.'), got ${JSON.stringify(name)}`);
-  }
-  return path.join(dir, `${name}.ckpt`);
-}
-
 /** Field-by-field differences between two JSON values, as "a.b: stored X, requested Y". */
-export function configDiff(stored: unknown, wanted: unknown, at = ''): string[] {
+function configDiff(stored: unknown, wanted: unknown, at = ''): string[] {
   const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (isObj(stored) && isObj(wanted)) {
     const keys = [...new Set([...Object.keys(stored), ...Object.keys(wanted)])].sort();
@@ -73,7 +63,7 @@ export type FileIOHandler = Required<Pick<tf.io.IOHandler, 'save' | 'load'>>;
 
 /** A tf.io.IOHandler reading and writing one checkpoint file. */
 export function fileCheckpointHandler(file: string, opts: HandlerOptions = {}): FileIOHandler {
-  checkKeys('fileCheckpointHandler', opts, ['expectConfig', 'beforeRename']);
+  checkOptionNames('fileCheckpointHandler(file, options)', opts, ['expectConfig', 'beforeRename']);
   return {
     async save(art: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(art.weightData ?? new ArrayBuffer(0)));
@@ -110,16 +100,15 @@ export function fileCheckpointHandler(file: string, opts: HandlerOptions = {}): 
 }
 
 export interface SaveOptions {
-  dir?: string;
   /** Extra JSON stored beside the weights (e.g. epochs trained, test MSE). */
   meta?: Record<string, unknown>;
   beforeRename?: (tmpPath: string) => void;
 }
 
-/** Save `model`'s variables and config as <dir>/<name>.ckpt; returns the path. */
-export async function saveCheckpoint(model: Checkpointable, name: string, opts: SaveOptions = {}): Promise<string> {
-  checkKeys('saveCheckpoint', opts, ['dir', 'meta', 'beforeRename']);
-  const file = checkpointPath(name, opts.dir);
+/** Save `model`'s variables and config to the file `file`; returns the path. */
+export async function saveCheckpoint(model: Checkpointable, file: string, opts: SaveOptions = {}): Promise<string> {
+  checkOptionNames('saveCheckpoint(model, file, options)', opts, ['meta', 'beforeRename']);
+  checkString('saveCheckpoint(file)', file);
   const named = model.namedVariables();
   const { data, specs } = await tf.io.encodeWeights(Object.fromEntries(named));
   await fileCheckpointHandler(file, { beforeRename: opts.beforeRename }).save({
@@ -131,18 +120,12 @@ export async function saveCheckpoint(model: Checkpointable, name: string, opts: 
   return file;
 }
 
-/** Whether <dir>/<name>.ckpt exists. */
-export function checkpointExists(name: string, opts: { dir?: string } = {}): boolean {
-  return fs.existsSync(checkpointPath(name, opts.dir));
-}
-
 /**
- * Load <dir>/<name>.ckpt into `model`'s variables. Throws, naming the fields, when it was
+ * Load the checkpoint file `file` into `model`'s variables. Throws, naming the fields, when it was
  * saved with another config, and names missing or mis-shaped weights. Returns the stored meta.
  */
-export async function loadCheckpoint(model: Checkpointable, name: string, opts: { dir?: string } = {}): Promise<Record<string, unknown>> {
-  checkKeys('loadCheckpoint', opts, ['dir']);
-  const file = checkpointPath(name, opts.dir);
+export async function loadCheckpoint(model: Checkpointable, file: string): Promise<Record<string, unknown>> {
+  checkString('loadCheckpoint(file)', file);
   const expectConfig = JSON.parse(JSON.stringify(model.config));
   const art = await fileCheckpointHandler(file, { expectConfig }).load();
   const named = model.namedVariables();
@@ -161,21 +144,4 @@ export async function loadCheckpoint(model: Checkpointable, name: string, opts: 
   for (const [k, v] of named) v.assign(tensors[k]);
   tf.dispose(Object.values(tensors));
   return (art.userDefinedMetadata ?? {}) as Record<string, unknown>;
-}
-
-/**
- * For notebooks: load <name> when it exists (unless `retrain`), else run `train()` and save
- * what it returns as meta. A stored checkpoint of another config is an error, not a retrain.
- */
-export async function loadOrTrain(
-  model: Checkpointable, name: string, train: () => Promise<Record<string, unknown> | void>,
-  opts: { retrain?: boolean; dir?: string } = {},
-): Promise<{ loaded: boolean; meta: Record<string, unknown> }> {
-  checkKeys('loadOrTrain', opts, ['retrain', 'dir']);
-  if (!opts.retrain && checkpointExists(name, { dir: opts.dir })) {
-    return { loaded: true, meta: await loadCheckpoint(model, name, { dir: opts.dir }) };
-  }
-  const meta = (await train()) ?? {};
-  await saveCheckpoint(model, name, { dir: opts.dir, meta });
-  return { loaded: false, meta };
 }

@@ -1,0 +1,12 @@
+/**
+ * What the notebooks use on top of the library: checkpoints by name under data/checkpoints/,
+ * loadOrTrain, MNIST from data/mnist/, training with a log and live progress, figures of a
+ * VQ-VAE's work, claims. The only layer that combines quantizer/, vqvae/, prior/ and display/.
+ */
+export { checkpointPath, checkpointExists, saveCheckpoint, loadCheckpoint, loadOrTrain, SAVE_OPTIONS, LOAD_OR_TRAIN_OPTIONS } from './checkpoints';
+export { repoRoot, defaultCheckpointDir, defaultMnistDir } from './paths';
+export { loadMnist } from './mnist';
+export { fitWithLog, readTrainLog, DLDEMOS_MNIST, LOGGED_FIT_OPTIONS } from './trainlog';
+export type { TrainLog, EpochScore, LoggedFitOptions } from './trainlog';
+export { reconstructionPng, RECONSTRUCTION_PNG_OPTIONS } from './figures';
+export * from './claims';
