@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- options]`: training-speed benchmark, TensorFlow.js against PyTorch, in one
- * process. Cases (issue 5):
- *   vqvae-train-step  seed 004 VQ-VAE, DL-Demos MNIST config (dim 32, K 32, batch 256, 28×28×1,
+ * process. Cases:
+ *   vqvae-train-step  DL-Demos VQ-VAE, DL-Demos MNIST config (dim 32, K 32, batch 256, 28×28×1,
  *                     Adam 2e-4, β 0.25): one optimizer step, images/s
  *   vq-layer          VectorQuantizer forward + backward with the entropy term, N = 65,536,
  *                     d = 64, K = 1,024: vectors/s
@@ -124,7 +124,7 @@ interface Measured {
 
 // ------------------------------------------------------------------ the cases
 
-/** The seed 004 model in the DL-Demos MNIST configuration, with its trainer (lib/vqvae). */
+/** The DL-Demos VQ-VAE in its MNIST configuration, with its trainer (lib/vqvae). */
 function seedTrainer(batch: number): { trainer: VQVAETrainer; dispose(): void } {
   const vq = new VectorQuantizer({ codebookSize: 32, dim: 32, commitmentWeight: 0.25, seed: 0, checkFinite: false });
   const model = new VQVAE({ bottleneck: vq, dim: 32, seed: 0 });

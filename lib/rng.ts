@@ -17,7 +17,7 @@ function mulberry32State(state: number): () => number {
 
 /** A mulberry32 generator for `seed` (mixed with the golden-ratio constant first). */
 export function mulberry32(seed: number): () => number {
-  if (!Number.isFinite(seed)) throw new Error(`seed: expected a finite number, got ${seed}`);
+  if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
   return mulberry32State((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
 }
 

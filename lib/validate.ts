@@ -184,7 +184,7 @@ export const is = {
   positive: (v: number, name: string): number => checkPositive(name, v),
   boolean: (v: boolean, name: string): boolean => checkBoolean(name, v),
   oneOf: <T extends string>(...allowed: T[]) => (v: T, name: string): T => checkOneOf(name, v, allowed),
-  /** Any safe integer (seeds). */
+  /** Any safe integer (random seeds). */
   seed: (v: number, name: string): number => checkInt(name, v, -(2 ** 53)),
   string: (v: string, name: string): string => checkString(name, v),
   function: <F extends (...args: never[]) => unknown>(v: F, name: string): F => checkFunction<F>(name, v),

@@ -30,7 +30,7 @@ test('figure bundle carries plotly JSON with rounded data and a text summary', (
   assert.equal(b['text/plain'], '<Figure "T": 1 trace(s): line>');
   // JSON-serialisable (what goes over the wire to Jupyter).
   assert.deepEqual(JSON.parse(JSON.stringify(json)), json);
-  assert.throws(() => figure('nope' as never), /figure\(data\): expected an array of traces/);
+  assert.throws(() => figure('nope' as never), /figure\(data\) must be an array of traces, got "nope"/);
 });
 
 test('string titles of the figure, its axes and 3-D scenes become {text} objects', () => {
@@ -65,7 +65,7 @@ test('encodePng writes a valid PNG (signature, IHDR, CRC, pixels round-trip)', (
   const idatLen = png.readUInt32BE(33);
   const raw = zlib.inflateSync(png.subarray(41, 41 + idatLen));
   assert.deepEqual([...raw], [0, 0, 64, 128, 0, 255, 10, 20]);
-  assert.throws(() => encodePng(3, 2, new Uint8Array(5)), /encodePng\(pixels\): expected 3×2×1 = 6 bytes, got 5/);
+  assert.throws(() => encodePng(3, 2, new Uint8Array(5)), /encodePng\(pixels\) must be 3×2×1 = 6 bytes \(a Uint8Array\), got a Uint8Array of length 5/);
 });
 
 test('imageGridPng tiles images with padding and scaling', () => {
@@ -73,7 +73,7 @@ test('imageGridPng tiles images with padding and scaling', () => {
   const png = imageGridPng(imgs, 4, 2, 2, { cols: 2, scale: 3, pad: 1 });
   assert.equal(png.readUInt32BE(16), (2 * 3 + 1) * 3);
   assert.equal(png.readUInt32BE(20), (2 * 3 + 1) * 3);
-  assert.throws(() => imageGridPng(imgs, 5, 2, 2), /expected n·h·w = 20 values, got 16/);
+  assert.throws(() => imageGridPng(imgs, 5, 2, 2), /imageGridPng\(images\) must hold n·h·w = 20 values, got a Float32Array of length 16/);
 });
 
 test('tableText aligns columns', () => {

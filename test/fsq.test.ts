@@ -1,5 +1,5 @@
 /**
- * FSQ (Mentzer et al. 2023; seed 001): bound and quantize values for odd and even L, the
+ * FSQ (Mentzer et al. 2023; lucidrains' vector-quantize-pytorch): bound and quantize values for odd and even L, the
  * codes ↔ indices bijection over every recommended level set, straight-through gradient,
  * projections, numCodebooks, stats, leaks and argument errors — on wasm and cpu.
  */
@@ -63,8 +63,8 @@ for (const backend of TEST_AND_CPU) {
       sweep.dispose();
     });
 
-    test('bound / quantize / indices match a float64 numpy reference of seed 001', () => {
-      // Reference: numpy float64 re-implementation of seed 001's bound, quantize (np.round is half
+    test('bound / quantize / indices match a float64 numpy reference of the vector-quantize-pytorch FSQ', () => {
+      // Reference: numpy float64 re-implementation of vector-quantize-pytorch's bound, quantize (np.round is half
       // to even like torch.round) and codes_to_indices, levels [8, 5, 4, 3], z[i][j] = 2.5·sin(1.3i + 0.7j).
       const fsq = new FSQ({ levels: [8, 5, 4, 3] });
       const z = tf.tensor2d(Array.from({ length: 6 }, (_, i) => Array.from({ length: 4 }, (_, j) => 2.5 * Math.sin(1.3 * i + 0.7 * j))));

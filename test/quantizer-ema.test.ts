@@ -36,7 +36,7 @@ for (const backend of TEST_AND_CPU) {
       assert.deepEqual(vals(o1.indices), [0, 0, 1]);
       assert.deepEqual(vals(o1.quantized), [0, 0, 10]);
       near(num(o1.commitLoss), (1 + 9 + 1) / 3, 1e-6, 1e-6, 'commit');
-      near(num(o1.loss), 1.25 * (11 / 3), 1e-6, 1e-6, 'loss = codebook + β·commit (issue 4 formula; no gradient to the codebook)');
+      near(num(o1.loss), 1.25 * (11 / 3), 1e-6, 1e-6, 'loss = codebook + β·commit (van den Oord et al. 2017, eq. 3; no gradient to the codebook)');
       // t = 1 debiased: averages = this batch: N = [2, 1], m = [1 + 3, 9] → e = [2, 9]
       near(vals(vq.emaState!.clusterSize), [2, 1], 1e-6, 1e-6, 'N after step 1');
       near(vals(vq.codebook), [2, 9], 1e-6, 1e-6, 'codebook after step 1');

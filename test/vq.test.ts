@@ -66,8 +66,8 @@ for (const backend of TEST_AND_CPU) {
       vq.dispose();
     });
 
-    test('matches float64 numpy reference values of seed 000 (euclidean and cosine)', () => {
-      // Reference: numpy float64 re-implementation of seed 000 (distances, argmin, mse, softmax
+    test('matches float64 numpy reference values of the ginka-generator VectorQuantizer (euclidean and cosine)', () => {
+      // Reference: numpy float64 re-implementation of ginka-generator's VectorQuantizer (github.com/unanmed/ginka-generator) (distances, argmin, mse, softmax
       // entropy with 1e-10, Sonnet perplexity) on zdata(12, 3) and cbdata(5, 3).
       const refIdx = [1, 0, 4, 4, 3, 1, 0, 4, 4, 2, 1, 0];
       const cases = [
@@ -93,7 +93,7 @@ for (const backend of TEST_AND_CPU) {
       }
     });
 
-    test('straight-through: dL/dz equals the upstream gradient exactly, the codebook gets none (seed 003)', () => {
+    test('straight-through: dL/dz equals the upstream gradient exactly, the codebook gets none (the STE gradient check of a VQ-VAE study page)', () => {
       const vq = handVQ();
       const z = tf.tensor3d(HAND_Z);
       const w = tf.tensor3d([[[1, -2], [3, 0.5]], [[-1, 4], [2, -3]]]);
@@ -101,7 +101,7 @@ for (const backend of TEST_AND_CPU) {
       const gz = tf.grad((x: tf.Tensor) => f(vq.forward(x, { training: false }).quantized))(z);
       const q = tf.tidy(() => vq.forward(z, { training: false }).quantized);
       const upstream = tf.grad(f)(q);
-      same(vals(gz), vals(upstream), 'dL/dz vs upstream'); // exactly equal: seed 003's allclose, at zero tolerance
+      same(vals(gz), vals(upstream), 'dL/dz vs upstream'); // exactly equal: that check's allclose, at zero tolerance
       const { grads } = tf.variableGrads(() => f(vq.forward(z, { training: false }).quantized), [vq.codebook]);
       same(vals(grads[vq.codebook.name]), new Array(8).fill(0), 'codebook grad');
       tf.dispose([z, w, gz, q, upstream, grads]);

@@ -1,5 +1,5 @@
 /**
- * VQ-VAE (seed 004): shapes, PyTorch-like seeded init, conv-transpose semantics, training
+ * VQ-VAE (DL-Demos, github.com/SingleZombie/DL-Demos): shapes, PyTorch-like seeded init, conv-transpose semantics, training
  * reduces the loss, the training loop's seeding / callbacks / no leaks, FSQ bottleneck, errors.
  * Runs on wasm (with lib/wasm's training kernels); sizes are small to stay fast on 2 cores.
  */

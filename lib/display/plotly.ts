@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { writeFileAtomic } from '../io';
 import { displayBundle, type MimeBundle } from './bundle';
 import { roundDeep } from './round';
+import { OptionsOf, describe, is, resolveOptions } from '../validate';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
@@ -26,18 +27,21 @@ export interface Figure {
   config?: Record<string, unknown>;
 }
 
-export interface FigureOptions {
-  /** Significant digits kept in the figure's numbers (default 5). */
-  digits?: number;
-}
+export const FIGURE_OPTIONS = {
+  /** Significant digits kept in the figure's numbers (1 … 17). Default 5. */
+  digits: { check: is.int(1, 17), default: 5 },
+};
+export type FigureOptions = OptionsOf<typeof FIGURE_OPTIONS>;
+
+/** The size every figure gets unless its layout says otherwise (the static PNG uses it too). */
+export const FIGURE_SIZE = { width: 720, height: 380 } as const;
 
 const DEFAULT_LAYOUT: Layout = {
   template: { layout: { font: { family: 'Helvetica, Arial, sans-serif' } } },
   margin: { l: 60, r: 20, t: 50, b: 50 },
   // Both set: a figure with a height but no width can collapse to 0 px when JupyterLab's
   // window is resized (plotly.js 3 resize logic); the static PNG uses the same size.
-  width: 720,
-  height: 380,
+  ...FIGURE_SIZE,
 };
 
 /**
@@ -64,8 +68,9 @@ function normalizeTitles(layout: Layout): Layout {
 
 /** Build a figure with rounded numbers and this project's default layout. */
 export function figure(data: Trace[], layout: Layout = {}, opts: FigureOptions = {}): Figure {
-  if (!Array.isArray(data)) throw new Error(`figure(data): expected an array of traces, got ${typeof data}`);
-  const digits = opts.digits ?? 5;
+  const { digits } = resolveOptions('figure(data, layout, options)', FIGURE_OPTIONS, opts);
+  if (!Array.isArray(data)) throw new Error(`figure(data) must be an array of traces, got ${describe(data)}`);
+  if (layout === null || typeof layout !== 'object' || Array.isArray(layout)) throw new Error(`figure(layout) must be an object, got ${describe(layout)}`);
   return {
     data: roundDeep(data, digits) as Trace[],
     layout: { ...DEFAULT_LAYOUT, ...normalizeTitles(roundDeep(layout, digits) as Layout) },
@@ -73,7 +78,8 @@ export function figure(data: Trace[], layout: Layout = {}, opts: FigureOptions =
   };
 }
 
-function titleOf(fig: Figure): string {
+/** A figure's title text (layout.title as a string or as {text}), or 'untitled'. */
+export function figureTitle(fig: Figure): string {
   const t = fig.layout.title;
   if (typeof t === 'string') return t;
   if (t && typeof t === 'object' && typeof (t as { text?: unknown }).text === 'string') return (t as { text: string }).text;
@@ -85,7 +91,7 @@ export function figureBundle(fig: Figure): MimeBundle {
   const traces = fig.data.map((d) => String(d.name ?? d.type ?? 'trace')).join(', ');
   return {
     [PLOTLY_MIME]: fig,
-    'text/plain': `<Figure "${titleOf(fig)}": ${fig.data.length} trace(s): ${traces}>`,
+    'text/plain': `<Figure "${figureTitle(fig)}": ${fig.data.length} trace(s): ${traces}>`,
   };
 }
 
@@ -112,7 +118,7 @@ export function plotlyScript(): string {
 }
 
 /** A self-contained HTML page (plotly.js inlined, no network needed) showing the figure. */
-export function figureToHtml(fig: Figure, pageTitle = titleOf(fig)): string {
+export function figureToHtml(fig: Figure, pageTitle = figureTitle(fig)): string {
   const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
   // Neither the figure JSON nor plotly.js may close the <script> element early.
   const safe = (s: string) => s.replace(/<\/(script)/gi, '<\\/$1');

@@ -4,6 +4,7 @@
  */
 import zlib from 'node:zlib';
 import { displayBundle } from './bundle';
+import { MAX_TENSOR_VALUES, OptionsOf, checkInt, checkNumber, checkOneOf, describe, is, resolveOptions } from '../validate';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -36,11 +37,14 @@ function chunk(type: string, data: Uint8Array): Buffer {
  * @param pixels row-major, `channels` bytes per pixel (1 = gray, 3 = RGB, 4 = RGBA); length H·W·C
  */
 export function encodePng(width: number, height: number, pixels: Uint8Array, channels: 1 | 3 | 4 = 1): Buffer {
-  if (!Number.isInteger(width) || width < 1) throw new Error(`encodePng(width): expected a positive integer, got ${width}`);
-  if (!Number.isInteger(height) || height < 1) throw new Error(`encodePng(height): expected a positive integer, got ${height}`);
-  if (![1, 3, 4].includes(channels)) throw new Error(`encodePng(channels): expected 1, 3 or 4, got ${channels}`);
-  if (pixels.length !== width * height * channels) {
-    throw new Error(`encodePng(pixels): expected ${width}×${height}×${channels} = ${width * height * channels} bytes, got ${pixels.length}`);
+  checkInt('encodePng(width)', width, 1);
+  checkInt('encodePng(height)', height, 1);
+  if (![1, 3, 4].includes(channels)) throw new Error(`encodePng(channels) must be 1, 3 or 4, got ${describe(channels)}`);
+  if (width * height * channels > MAX_TENSOR_VALUES) {
+    throw new Error(`encodePng(width, height) must give at most ${MAX_TENSOR_VALUES} bytes, got ${width}×${height}×${channels}`);
+  }
+  if (!(pixels instanceof Uint8Array) || pixels.length !== width * height * channels) {
+    throw new Error(`encodePng(pixels) must be ${width}×${height}×${channels} = ${width * height * channels} bytes (a Uint8Array), got ${describe(pixels)}`);
   }
   const stride = width * channels;
   const raw = Buffer.alloc((stride + 1) * height); // each row: filter byte 0 (None) + pixels
@@ -54,34 +58,44 @@ export function encodePng(width: number, height: number, pixels: Uint8Array, cha
   return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
 }
 
-export interface GridOptions {
-  /** Images per row (default: ceil(sqrt(N))). */
-  cols?: number;
-  /** Integer upscaling of every pixel (default 2). */
-  scale?: number;
-  /** Gap between images in (unscaled) pixels (default 1). */
-  pad?: number;
-  /** Value range mapped to 0..255 (default [0, 1]); values outside are clipped. */
-  range?: [number, number];
-  /** Gap colour, 0..255 gray (default 128). */
-  padValue?: number;
-}
+const checkRange = (v: [number, number], name: string): [number, number] => {
+  if (!Array.isArray(v) || v.length !== 2) throw new Error(`${name} must be [lo, hi], got ${describe(v)}`);
+  const [lo, hi] = [checkNumber(`${name}[0]`, v[0], -Infinity), checkNumber(`${name}[1]`, v[1], -Infinity)];
+  if (!(hi > lo)) throw new Error(`${name} must be [lo, hi] with hi > lo, got [${lo}, ${hi}]`);
+  return [lo, hi];
+};
+
+export const GRID_OPTIONS = {
+  /** Images per row (≥ 1). Default ceil(sqrt(N)). */
+  cols: { check: is.int(1), optional: true as const },
+  /** Integer upscaling of every pixel (1 … 64). Default 2. */
+  scale: { check: is.int(1, 64), default: 2 },
+  /** Gap between images in (unscaled) pixels (≥ 0). Default 1. */
+  pad: { check: is.int(0, 1024), default: 1 },
+  /** Value range mapped to 0..255; values outside are clipped. Default [0, 1]. */
+  range: { check: checkRange, default: [0, 1] as [number, number] },
+  /** Gap colour, 0..255 gray. Default 128. */
+  padValue: { check: is.int(0, 255), default: 128 },
+};
+export type GridOptions = OptionsOf<typeof GRID_OPTIONS>;
 
 /**
  * Tile N grayscale images into one PNG.
  * @param images N·H·W values, row-major per image (e.g. the data of a tensor [N, H, W, 1])
  */
 export function imageGridPng(images: ArrayLike<number>, n: number, h: number, w: number, opts: GridOptions = {}): Buffer {
-  if (images.length !== n * h * w) throw new Error(`imageGridPng(images): expected n·h·w = ${n * h * w} values, got ${images.length}`);
-  const cols = opts.cols ?? Math.ceil(Math.sqrt(n));
+  const o = resolveOptions('imageGridPng(images, n, h, w, options)', GRID_OPTIONS, opts);
+  for (const [name, v] of [['n', n], ['h', h], ['w', w]] as const) checkInt(`imageGridPng(${name})`, v, 1);
+  if (images === null || typeof images !== 'object' || typeof images.length !== 'number' || images.length !== n * h * w) {
+    throw new Error(`imageGridPng(images) must hold n·h·w = ${n * h * w} values, got ${describe(images)}`);
+  }
+  const cols = o.cols ?? Math.ceil(Math.sqrt(n));
   const rows = Math.ceil(n / cols);
-  const scale = opts.scale ?? 2;
-  const pad = opts.pad ?? 1;
-  const [lo, hi] = opts.range ?? [0, 1];
-  if (!(hi > lo)) throw new Error(`imageGridPng(range): expected [lo, hi] with hi > lo, got [${lo}, ${hi}]`);
+  const { scale, pad, range: [lo, hi] } = o;
   const W = (cols * (w + pad) + pad) * scale;
   const H = (rows * (h + pad) + pad) * scale;
-  const px = new Uint8Array(W * H).fill(opts.padValue ?? 128);
+  if (W * H > MAX_TENSOR_VALUES) throw new Error(`imageGridPng: the image would have ${W}×${H} pixels, more than ${MAX_TENSOR_VALUES}`);
+  const px = new Uint8Array(W * H).fill(o.padValue);
   for (let i = 0; i < n; i++) {
     const ox = (pad + (i % cols) * (w + pad)) * scale;
     const oy = (pad + Math.floor(i / cols) * (h + pad)) * scale;

@@ -4,17 +4,19 @@
  * with '\r' (or one line per update when stdout is not a TTY, throttled).
  */
 import { displayBundle, inNotebook, updateBundle } from './bundle';
+import { OptionsOf, checkNumber, is, resolveOptions } from '../validate';
 
 export interface ProgressFields {
   [name: string]: string | number;
 }
 
-export interface ProgressOptions {
-  /** Minimum milliseconds between two updates (the last update is always shown). Default 250. */
-  everyMs?: number;
+export const PROGRESS_OPTIONS = {
+  /** Minimum milliseconds between two updates (≥ 0; the last update is always shown). Default 250. */
+  everyMs: { check: is.number(0), default: 250 },
   /** Title shown before the fields. */
-  title?: string;
-}
+  title: { check: is.string, optional: true as const },
+};
+export type ProgressOptions = OptionsOf<typeof PROGRESS_OPTIONS>;
 
 function render(fields: ProgressFields, fraction: number | null): { text: string; html: string } {
   const parts = Object.entries(fields).map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : v}`);
@@ -51,13 +53,15 @@ export class Progress {
   private readonly notebook = inNotebook();
 
   constructor(opts: ProgressOptions = {}) {
-    this.everyMs = opts.everyMs ?? 250;
-    this.title = opts.title ? `${opts.title}: ` : '';
+    const o = resolveOptions('Progress', PROGRESS_OPTIONS, opts);
+    this.everyMs = o.everyMs;
+    this.title = o.title ? `${o.title}: ` : '';
     if (this.notebook) this.id = displayBundle({ 'text/plain': `${this.title}starting…`, 'text/html': `<code>${this.title}starting…</code>` });
   }
 
   /** Report progress; `fraction` in [0, 1] draws a bar. Throttled to one render per `everyMs`. */
   update(fields: ProgressFields, fraction: number | null = null): void {
+    if (fraction !== null) checkNumber('Progress.update(fraction)', fraction, 0, 1);
     this.pending = { fields, fraction };
     const now = Date.now();
     if (now - this.last >= this.everyMs) this.flush();

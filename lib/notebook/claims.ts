@@ -2,6 +2,8 @@
  * Claims checked inside notebooks: a notebook states a finding, then `claim()` asserts it, so
  * a regression makes the cell throw and the nbval run fail.
  */
+import { checkString } from '../validate';
+
 export class ClaimError extends Error {
   override name = 'ClaimError';
 }
@@ -11,7 +13,7 @@ export class ClaimError extends Error {
  * on failure throw a ClaimError with the statement and the optional detail (the numbers).
  */
 export function claim(condition: boolean, statement: string, detail = ''): void {
-  if (typeof statement !== 'string' || statement === '') throw new Error('claim(statement): expected a non-empty string');
+  checkString('claim(statement)', statement);
   if (!condition) throw new ClaimError(`claim failed: ${statement}${detail ? ` (${detail})` : ''}`);
   console.log(`✓ ${statement}`);
 }

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Squared Euclidean distances, expanded as in seed 000 and Sonnet:
+ * Squared Euclidean distances, expanded as in ginka-generator's VectorQuantizer and Sonnet:
  * d = ||z||² + ||e||² − 2 z·eᵀ.   z: [N, d], e: [K, d] → [N, K]
  */
 export function squaredDistances(z: tf.Tensor2D, e: tf.Tensor2D): tf.Tensor2D {
@@ -24,7 +24,7 @@ export function l2Normalize<T extends tf.Tensor>(x: T): T {
 
 /**
  * Perplexity exp(−Σ_k p_k log(p_k + 1e-10)) and usage (fraction of codes with p_k > 0)
- * of assignment frequencies p [K] (Sonnet VectorQuantizer; seed 000 uses the same 1e-10).
+ * of assignment frequencies p [K] (Sonnet VectorQuantizer; ginka-generator uses the same 1e-10).
  */
 export function perplexityAndUsage(p: tf.Tensor1D): { perplexity: tf.Scalar; usage: tf.Scalar } {
   return tf.tidy(() => ({

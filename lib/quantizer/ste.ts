@@ -43,13 +43,13 @@ export function lookupRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor {
   return lookupOp(table, indices);
 }
 
-/** sg(x): value x, gradient zero. The `.detach()` of the seeds. */
+/** sg(x): value x, gradient zero. PyTorch's `.detach()`. */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
   return detachOp(x) as T;
 }
 
 /**
- * Straight-through estimator (van den Oord et al. 2017, eq. 3; seed 000 `z_e + (z_q - z_e).detach()`).
+ * Straight-through estimator (van den Oord et al. 2017, eq. 3; ginka-generator's `z_e + (z_q - z_e).detach()`).
  * z, zq: [..., d] of one shape. Value: exactly zq (not z + (zq − z), which rounds in float32).
  * Gradient: the upstream gradient passes unchanged to z, and nothing reaches zq.
  */
@@ -60,7 +60,7 @@ export function straightThrough(z: tf.Tensor, zq: tf.Tensor): tf.Tensor {
   return straightThroughOp(z, zq);
 }
 
-/** round_ste (seed 001): value round(x) (half to even, like torch.round), gradient identity. */
+/** round_ste (lucidrains' vector-quantize-pytorch FSQ): value round(x) (half to even, like torch.round), gradient identity. */
 export function roundSte(x: tf.Tensor): tf.Tensor {
   return roundSteOp(x);
 }

@@ -135,7 +135,7 @@ export class VQVAE implements ParamHolder {
     });
   }
 
-  /** zq [N, h, w, D] → x̂ [N, 4h, 4w, C] (no output activation, as in the seed) */
+  /** zq [N, h, w, D] → x̂ [N, 4h, 4w, C] (no output activation, as in DL-Demos) */
   decode(zq: tf.Tensor4D): tf.Tensor4D {
     this.assertAlive();
     checkImages('VQVAE.decode(zq)', zq, this.dim);
