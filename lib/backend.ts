@@ -15,6 +15,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { registerNativeKernels } from './native/index';
 import { registerWasmKernels, requestedWasmThreads, setWasmThreads, wasmThreadsChosen, wasmThreadsInUse } from './wasm/index';
+import { checkOneOf, checkOptionNames } from './validate';
 
 export type BackendChoice = 'node-gpu' | 'node' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendChoice[] = ['node-gpu', 'node', 'wasm', 'cpu'];
@@ -139,9 +140,8 @@ export async function initBackend(
   prefer?: BackendChoice,
   opts: { verbose?: boolean; quiet?: boolean } = {},
 ): Promise<BackendInfo> {
-  if (prefer !== undefined && !(BACKEND_ORDER as readonly string[]).includes(prefer)) {
-    throw new Error(`initBackend(prefer): expected one of ${BACKEND_ORDER.join(', ')}, got ${JSON.stringify(prefer)}`);
-  }
+  if (prefer !== undefined) checkOneOf('initBackend(prefer)', prefer, BACKEND_ORDER);
+  checkOptionNames('initBackend(prefer, options)', opts, ['verbose', 'quiet']);
   if (selected && prefer === undefined) return selected;
   tf.enableProdMode();
   const override = prefer ?? parseBackendOverride(process.env.VQ_BACKEND);

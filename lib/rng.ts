@@ -28,6 +28,7 @@ export class Rng {
 
   /** @param seed any integer; undefined draws one from Math.random (not reproducible). */
   constructor(seed?: number) {
+    if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) throw new Error(`Rng(seed) must be a finite number, got ${String(seed)}`);
     this.next = mulberry32State((seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0);
   }
 

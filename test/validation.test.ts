@@ -13,7 +13,9 @@ import * as zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
+import { FSQ, VectorQuantizer, kmeans, l2Normalize, lookupRows, roundSte, squaredDistances, stopGradient, straightThrough } from '../lib/quantizer/index';
+import { Progress, figure, imageGridPng } from '../lib/display/index';
+import { Rng } from '../lib/rng';
 import { VQVAE, VQVAETrainer, encodeDataset, evaluateVQVAE } from '../lib/vqvae/index';
 import { GatedPixelCNN, PixelCNNTrainer } from '../lib/prior/index';
 import { IDX_FILES, idxMnistArrays, loadMnist } from '../lib/data/index';
@@ -81,6 +83,11 @@ describe('argument checks at every public entry point', () => {
       ['saveCheckpoint', (bad) => saveCheckpoint(w.model, 'x', { dir, ...bad })],
       ['loadOrTrain', (bad) => loadOrTrain(w.model, 'x', async () => ({}), { dir, ...bad })],
       ['checkpointExists', (bad) => checkpointExists('x', bad)],
+      ['initBackend', (bad) => initBackend('wasm', bad)],
+      ['kmeans', (bad) => kmeans(w.z4 as tf.Tensor2D, 1, new Rng(0), bad)],
+      ['imageGridPng', (bad) => imageGridPng(new Float32Array(4), 1, 2, 2, bad)],
+      ['figure', (bad) => figure([], {}, bad)],
+      ['Progress', (bad) => new Progress(bad)],
     ];
     for (const [name, make] of cases) {
       await rejects(() => make({ trainingg: true }), new RegExp(`^${name.replace('.', '\\.')}.*: unknown option 'trainingg'`), name);
@@ -114,6 +121,23 @@ describe('argument checks at every public entry point', () => {
       }
     }
     w.dispose();
+  });
+
+  test('the tensor helpers name the argument that is not a tensor', async () => {
+    const z = tf.zeros([2, 3]);
+    const cases: [string, Call][] = [
+      ['squaredDistances\\(z\\)', () => squaredDistances([1, 2] as never, z as tf.Tensor2D)],
+      ['squaredDistances\\(e\\) must be a tensor \\[K, 3\\]', () => squaredDistances(z as tf.Tensor2D, tf.zeros([2, 4]) as tf.Tensor2D)],
+      ['l2Normalize\\(x\\)', () => l2Normalize(5 as never)],
+      ['stopGradient\\(x\\)', () => stopGradient(null as never)],
+      ['roundSte\\(x\\)', () => roundSte([0.5] as never)],
+      ['straightThrough\\(zq\\)', () => straightThrough(z, 'zq' as never)],
+      ['lookupRows\\(indices\\) must be an int32 tensor', () => lookupRows(z, tf.zeros([1]))],
+    ];
+    for (const [re, call] of cases) {
+      assert.throws(() => tf.tidy(() => { call(); }), new RegExp(re), re);
+    }
+    z.dispose();
   });
 
   test('use after dispose(): every class and method says so, one wording', async () => {

@@ -10,5 +10,5 @@ export type { BatchStats } from './stats';
 export { CodebookEma } from './ema';
 export { stopGradient, straightThrough, roundSte, lookupRows } from './ste';
 export { squaredDistances, l2Normalize } from './distance';
-export { kmeans } from './kmeans';
+export { kmeans, KMEANS_OPTIONS } from './kmeans';
 export type { KMeansOptions } from './kmeans';

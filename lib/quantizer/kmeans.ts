@@ -5,13 +5,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize, squaredDistances } from './distance';
 import { Rng } from '../rng';
+import { OptionsOf, checkInt, describe, is, resolveOptions } from '../validate';
 
-export interface KMeansOptions {
-  /** Lloyd iterations (default 10). */
-  iters?: number;
-  /** Spherical k-means: centroids renormalised to unit length after each step (for cosine distance). */
-  cosine?: boolean;
-}
+export const KMEANS_OPTIONS = {
+  /** Lloyd iterations (≥ 0). Default 10. */
+  iters: { check: is.int(0, 10000), default: 10 },
+  /** Spherical k-means: centroids renormalised to unit length after each step (for cosine distance). Default false. */
+  cosine: { check: is.boolean, default: false },
+};
+export type KMeansOptions = OptionsOf<typeof KMEANS_OPTIONS>;
 
 /**
  * k-means++ seeding (Arthur & Vassilvitskii 2007): the first centre is a random row, each next
@@ -44,7 +46,10 @@ export function kmeansPlusPlus(values: ArrayLike<number>, n: number, d: number, 
  * attracts no row keeps its previous position.
  */
 export function kmeans(x: tf.Tensor2D, k: number, rng: Rng, opts: KMeansOptions = {}): tf.Tensor2D {
-  const iters = opts.iters ?? 10;
+  const { iters, cosine } = resolveOptions('kmeans(x, k, rng, options)', KMEANS_OPTIONS, opts);
+  if (!(x instanceof tf.Tensor) || x.rank !== 2 || x.shape[0] < 1) throw new Error(`kmeans(x) must be a tensor [N, d] with N ≥ 1, got ${describe(x)}`);
+  checkInt('kmeans(k)', k, 1);
+  if (!(rng instanceof Rng)) throw new Error(`kmeans(rng) must be an Rng, got ${describe(rng)}`);
   const [n, d] = x.shape;
   const rows = kmeansPlusPlus(x.dataSync(), n, d, k, rng);
   let c = tf.tidy(() => tf.gather(x, tf.tensor1d(rows, 'int32')) as tf.Tensor2D); // [k, d]
@@ -57,7 +62,7 @@ export function kmeans(x: tf.Tensor2D, k: number, rng: Rng, opts: KMeansOptions 
       const hit = tf.cast(tf.greater(counts, 0), 'float32'); // [k, 1]
       const mean = tf.div(sums, tf.maximum(counts, 1));
       const moved = tf.add(tf.mul(hit, mean), tf.mul(tf.sub(1, hit), c)) as tf.Tensor2D;
-      return opts.cosine ? l2Normalize(moved) : moved;
+      return cosine ? l2Normalize(moved) : moved;
     });
     c.dispose();
     c = next;

@@ -4,6 +4,12 @@
  * (never the input object itself).
  */
 import * as tf from '@tensorflow/tfjs';
+import { describe } from '../validate';
+
+/** Throw unless `x` is a tensor (names the function and argument). */
+function checkTensor(name: string, x: unknown): void {
+  if (!(x instanceof tf.Tensor)) throw new Error(`${name} must be a tf.Tensor, got ${describe(x)}`);
+}
 
 type Inputs = Array<tf.Tensor | tf.GradSaveFunc>;
 
@@ -40,11 +46,15 @@ const lookupOp = tf.customGrad((...inputs: Inputs) => {
  * gradient fails when the indices depend on a watched tensor (e.g. argMin of z under tf.grad).
  */
 export function lookupRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor {
+  checkTensor('lookupRows(table)', table);
+  checkTensor('lookupRows(indices)', indices);
+  if (indices.dtype !== 'int32') throw new Error(`lookupRows(indices) must be an int32 tensor, got dtype ${indices.dtype}`);
   return lookupOp(table, indices);
 }
 
 /** sg(x): value x, gradient zero. PyTorch's `.detach()`. */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
+  checkTensor('stopGradient(x)', x);
   return detachOp(x) as T;
 }
 
@@ -54,13 +64,16 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
  * Gradient: the upstream gradient passes unchanged to z, and nothing reaches zq.
  */
 export function straightThrough(z: tf.Tensor, zq: tf.Tensor): tf.Tensor {
+  checkTensor('straightThrough(z)', z);
+  checkTensor('straightThrough(zq)', zq);
   if (!tf.util.arraysEqual(z.shape, zq.shape)) {
-    throw new Error(`straightThrough(z, zq): shapes must match, got [${z.shape}] and [${zq.shape}]`);
+    throw new Error(`straightThrough(zq) must have the shape of z [${z.shape.join(', ')}], got [${zq.shape.join(', ')}]`);
   }
   return straightThroughOp(z, zq);
 }
 
 /** round_ste (lucidrains' vector-quantize-pytorch FSQ): value round(x) (half to even, like torch.round), gradient identity. */
 export function roundSte(x: tf.Tensor): tf.Tensor {
+  checkTensor('roundSte(x)', x);
   return roundSteOp(x);
 }

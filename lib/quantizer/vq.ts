@@ -29,7 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 import { l2Normalize, perplexityAndUsage, squaredDistances } from './distance';
 import { CodebookEma, replaceRows } from './ema';
 import { kmeans } from './kmeans';
-import { ResolvedVQOptions, VectorQuantizerOptions, resolveVQOptions } from './options';
+import { EMA_OPTIONS, ResolvedVQOptions, VectorQuantizerOptions, resolveVQOptions } from './options';
 import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { lookupRows, stopGradient, straightThrough } from './ste';
@@ -74,7 +74,7 @@ export class VectorQuantizer {
   readonly stats: CodebookStats;
   /** Codes re-seeded by the last training-mode forward. */
   lastRestarted: number[] = [];
-  /** Check inputs to forward for NaN/Infinity (switch off for speed). */
+  /** Check inputs to forward and encode for NaN/Infinity (switch off for speed). */
   checkFinite: boolean;
   private readonly rng: Rng;
   private awaitingKmeans: boolean;
@@ -95,8 +95,8 @@ export class VectorQuantizer {
     this.codebook = tf.tidy(() => tf.variable(tf.tensor2d(values, [K, o.dim]), o.ema === null)) as tf.Variable<tf.Rank.R2>;
     this.awaitingKmeans = o.init === 'kmeans';
     const tracks = o.ema !== null || o.deadCodeThreshold !== null;
-    const decay = o.ema?.decay ?? 0.99;
-    this.emaState = tracks ? new CodebookEma(K, o.dim, decay, o.ema?.epsilon ?? 1e-5, o.ema !== null) : null;
+    const ema = o.ema ?? { decay: EMA_OPTIONS.decay.default, epsilon: EMA_OPTIONS.epsilon.default }; // restarts alone count with the EMA defaults
+    this.emaState = tracks ? new CodebookEma(K, o.dim, ema.decay, ema.epsilon, o.ema !== null) : null;
     this.stats = new CodebookStats(K, o.statsWindow);
   }
 
