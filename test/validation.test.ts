@@ -13,6 +13,7 @@ import * as zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
+import { useTestBackend } from './support/backend';
 import { FSQ, VectorQuantizer, kmeans, l2Normalize, lookupRows, roundSte, squaredDistances, stopGradient, straightThrough } from '../lib/quantizer/index';
 import { Progress, figure, imageGridPng } from '../lib/display/index';
 import { Rng } from '../lib/rng';
@@ -57,7 +58,7 @@ function world() {
 }
 
 describe('argument checks at every public entry point', () => {
-  before(async () => { await initBackend('wasm', { quiet: true }); });
+  before(async () => { await useTestBackend(); });
 
   test('every constructor and every method with options rejects an unknown option name, naming it', async () => {
     const w = world();
