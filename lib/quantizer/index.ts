@@ -1,10 +1,20 @@
-/** Quantizers: VectorQuantizer (VQ-VAE, with EMA / restarts / cosine / k-means) and FSQ. */
+/**
+ * Quantizers: VectorQuantizer (VQ-VAE, with EMA / restarts / cosine / k-means / rotation trick),
+ * FSQ, ResidualVQ (residual VQ or FSQ), LFQ (lookup-free) and SimVQ.
+ */
 export { VectorQuantizer, FORWARD_OPTIONS } from './vq';
 export type { VQOutput, VQForwardOptions } from './vq';
 export { FSQ, FSQ_OPTIONS } from './fsq';
 export type { FSQOptions, FSQOutput } from './fsq';
 export { VQ_OPTIONS, EMA_OPTIONS } from './options';
-export type { VectorQuantizerOptions, EmaOptions, CodebookInit, CodebookDistance, ResolvedVQOptions } from './options';
+export type { VectorQuantizerOptions, EmaOptions, CodebookInit, CodebookDistance, VQGradient, ResolvedVQOptions } from './options';
+export { ResidualVQ, RESIDUAL_VQ_OPTIONS } from './residual';
+export type { ResidualVQOptions, ResidualVQOutput } from './residual';
+export { LFQ, LFQ_OPTIONS } from './lfq';
+export type { LFQOptions, LFQOutput } from './lfq';
+export { SimVQ, SIMVQ_OPTIONS } from './simvq';
+export type { SimVQOptions, SimVQOutput } from './simvq';
+export { rotateTo, rotationTransform } from './rotation';
 export { CodebookStats, perplexityOf } from './stats';
 export type { BatchStats } from './stats';
 export { CodebookEma } from './ema';

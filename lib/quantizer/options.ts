@@ -7,6 +7,8 @@ import { MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, checkNumbe
 
 export type CodebookInit = 'uniform' | 'normal' | 'kmeans';
 export type CodebookDistance = 'euclidean' | 'cosine';
+/** How the gradient crosses the quantizer: straight-through copy, or the rotation trick (rotation.ts). */
+export type VQGradient = 'ste' | 'rotation';
 
 /** Options of the EMA codebook update. */
 export const EMA_OPTIONS = {
@@ -35,6 +37,12 @@ export const VQ_OPTIONS = {
   init: { check: is.oneOf<CodebookInit>('uniform', 'normal', 'kmeans'), default: 'uniform' as CodebookInit },
   /** 'cosine' l2-normalises vectors and codes before the squared distance. Default 'euclidean'. */
   distance: { check: is.oneOf<CodebookDistance>('euclidean', 'cosine'), default: 'euclidean' as CodebookDistance },
+  /**
+   * 'ste': the straight-through estimator (gradient at z_q copied to z); 'rotation': the rotation
+   * trick (Fifty et al. 2024), the gradient passed through sg(λR) with λR e = z_q. The forward
+   * values are identical. Default 'ste'.
+   */
+  gradient: { check: is.oneOf<VQGradient>('ste', 'rotation'), default: 'ste' as VQGradient },
   /** Train the codebook by exponential moving averages instead of gradients (`{}` or `true` for the defaults). Default off. */
   ema: {
     check: (v: EmaOptions | boolean, name: string): { decay: number; epsilon: number } | null => {

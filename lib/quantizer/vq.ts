@@ -33,11 +33,12 @@ import { EMA_OPTIONS, ResolvedVQOptions, VectorQuantizerOptions, resolveVQOption
 import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { lookupRows, stopGradient, straightThrough } from './ste';
+import { rotateTo } from './rotation';
 import { assertAlive, assertBackend, assertFinite, checkIndices, checkVectors, is, OptionsOf, resolveOptions } from '../validate';
 
 /** A type alias (not an interface) so that it is a tf.TensorContainer: tf.dispose(out), tf.tidy(() => vq.forward(z)). */
 export type VQOutput = {
-  /** z_q with a straight-through gradient to z (to l2-normalised z for cosine).   [..., dim] */
+  /** z_q with a straight-through (or rotation-trick) gradient to z (to l2-normalised z for cosine).   [..., dim] */
   quantized: tf.Tensor;
   /** argmin_k d(z, e_k), int32.   [...] */
   indices: tf.Tensor;
@@ -156,7 +157,8 @@ export class VectorQuantizer {
       const { perplexity, usage } = perplexityAndUsage(tf.mean(onehot, 0) as tf.Tensor1D);
       if (training) this.trainStep(x, onehot, idx);
       return {
-        quantized: tf.reshape(straightThrough(x, zq), z.shape),
+        // the same value either way; only the gradient to x differs (rotation.ts)
+        quantized: tf.reshape(o.gradient === 'rotation' ? rotateTo(x, zq) : straightThrough(x, zq), z.shape),
         indices: tf.reshape(idx, lead),
         commitLoss, codebookLoss, entropyLoss, loss, perplexity, usage,
       };

@@ -1,15 +1,15 @@
 /**
- * What the VQ-VAE needs from its quantizer. lib/quantizer's VectorQuantizer and FSQ both
- * satisfy it structurally; so does any object of the same shape.
+ * What the VQ-VAE needs from its quantizer. lib/quantizer's VectorQuantizer, FSQ, LFQ, SimVQ and
+ * ResidualVQ satisfy it structurally; so does any object of the same shape.
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkInt, describe } from '../validate';
 
-/** The outputs of `forward(z)` used here (VectorQuantizer's VQOutput, FSQ's FSQOutput; extra fields are ignored). */
+/** The outputs of `forward(z)` used here (VectorQuantizer's VQOutput, FSQ's FSQOutput, …; extra fields are ignored). */
 export interface BottleneckOutput {
   /** [..., dim]: z_q in value, straight-through gradient to z (van den Oord et al. 2017, eq. 3). */
   quantized: tf.Tensor;
-  /** [...] int32 code indices. */
+  /** [...] int32 code indices ([..., numQuantizers] for ResidualVQ). */
   indices: tf.Tensor;
   /** The quantizer's own loss (VQ: codebook + β·commitment); absent for FSQ (counted as 0). */
   loss?: tf.Tensor;
@@ -45,7 +45,7 @@ export function checkBottleneck(b: unknown, argName = 'bottleneck'): Bottleneck 
   const stats = (q?.stats ?? null) as Fields | null;
   if (q === null || typeof q !== 'object' || typeof q.forward !== 'function' || typeof q.decode !== 'function' ||
       stats === null || typeof stats !== 'object' || typeof stats.deadCount !== 'function') {
-    throw new Error(`${argName} must be a quantizer with forward(z), decode(indices) and stats (VectorQuantizer, FSQ), got ${describe(b)}`);
+    throw new Error(`${argName} must be a quantizer with forward(z), decode(indices) and stats (VectorQuantizer, FSQ, LFQ, SimVQ, ResidualVQ), got ${describe(b)}`);
   }
   for (const k of ['codebookSize', 'dim']) checkInt(`${argName}.${k}`, q[k], 1);
   if (typeof q.numCodebooks === 'number' && q.numCodebooks !== 1) {
@@ -55,14 +55,15 @@ export function checkBottleneck(b: unknown, argName = 'bottleneck'): Bottleneck 
 }
 
 /**
- * All of the bottleneck's variables by property path (depth ≤ 3), trainable or not: the
- * codebook, EMA buffers ("emaState.clusterSize"), FSQ projections ("projectIn.kernel").
+ * All of the bottleneck's variables by property path (depth ≤ 4), trainable or not: the
+ * codebook, EMA buffers ("emaState.clusterSize"), FSQ projections ("projectIn.kernel"),
+ * ResidualVQ stages ("layers.1.emaState.clusterSize"; a shared stage once, under its first path).
  */
 export function bottleneckVariables(b: Bottleneck): Map<string, tf.Variable> {
   const out = new Map<string, tf.Variable>();
   const seen = new Set<unknown>();
   const walk = (o: unknown, path: string, depth: number): void => {
-    if (o === null || typeof o !== 'object' || seen.has(o) || depth > 3) return;
+    if (o === null || typeof o !== 'object' || seen.has(o) || depth > 4) return;
     seen.add(o);
     if (o instanceof tf.Variable) {
       out.set(path, o);
@@ -81,7 +82,7 @@ export function describeBottleneck(b: Bottleneck): Record<string, unknown> {
   const q = b as unknown as Fields;
   const opts = (q.options && typeof q.options === 'object' ? q.options : {}) as Fields;
   const desc: Record<string, unknown> = { type: (b as object).constructor?.name ?? 'Object' };
-  for (const k of ['codebookSize', 'dim', 'levels', 'numCodebooks', 'distance']) {
+  for (const k of ['codebookSize', 'dim', 'levels', 'numCodebooks', 'numQuantizers', 'distance']) {
     const v = q[k] ?? opts[k];
     if (v !== undefined && typeof v !== 'function' && !(v instanceof tf.Tensor)) desc[k] = JSON.parse(JSON.stringify(v));
   }

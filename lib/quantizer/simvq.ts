@@ -1,0 +1,177 @@
+/**
+ * SimVQ (Zhu et al. 2024, "Addressing Representation Collapse in Vector Quantized Models with
+ * One Linear Layer", arXiv 2411.02038), after vector-quantize-pytorch's `sim_vq.py`: the
+ * codebook is a frozen random matrix C [K, f] (N(0, 1/f)) times a learned linear map W [f, dim],
+ * codes = C·W. Only W trains, and every step moves all codes at once (the whole span of C·W),
+ * not only the ones selected in the batch — the paper's remedy for codebook collapse.
+ *
+ *   k(n)        = argmin_k ‖z_n − (C W)_k‖²
+ *   codebookLoss = mean((sg(z) − C W[k])²)     (trains W)
+ *   commitLoss   = mean((z − sg(C W[k]))²)     (trains the encoder)
+ *   loss         = codebookLoss + β·commitLoss   (vector-quantize-pytorch: input_to_quantize_commit_loss_weight β = 0.25, commitment_weight 1)
+ *
+ * The gradient crosses the quantizer by the rotation trick by default (as vector-quantize-pytorch's
+ * SimVQ, `rotation_trick = True`), or by the straight-through estimator.
+ *
+ * Deliberate differences: W is stored as the kernel [f, dim] (x·W, torch keeps weight = Wᵀ);
+ * the frozen C is drawn from lib/rng (not torch.randn); channels-last only; only the linear
+ * transform (no MLP `codebook_transform`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { perplexityAndUsage, squaredDistances } from './distance';
+import { Rng } from '../rng';
+import { rotateTo } from './rotation';
+import { CodebookStats } from './stats';
+import { lookupRows, stopGradient, straightThrough } from './ste';
+import { VQGradient } from './options';
+import { FORWARD_OPTIONS, VQForwardOptions } from './vq';
+import {
+  MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, assertFinite, checkIndices, checkVectors, is,
+  resolveOptions,
+} from '../validate';
+
+/** Options of SimVQ, declared once (names, checks, defaults, docs). */
+export const SIMVQ_OPTIONS = {
+  /** K, the number of codes (1 … 2^24). */
+  codebookSize: { check: is.int(1, MAX_CODEBOOK_SIZE) },
+  /** Vector width (≥ 1). */
+  dim: { check: is.int(1) },
+  /** f, the width of the frozen codebook C [K, f]. Default dim. */
+  frozenDim: { check: is.int(1), optional: true as const },
+  /** β ≥ 0 in loss = codebookLoss + β·commitLoss. Default 0.25. */
+  commitmentWeight: { check: is.number(0), default: 0.25 },
+  /** 'rotation' (as vector-quantize-pytorch's SimVQ) or 'ste'. Default 'rotation'. */
+  gradient: { check: is.oneOf<VQGradient>('ste', 'rotation'), default: 'rotation' as VQGradient },
+  /** Random seed of C and of W's init. */
+  seed: { check: is.seed, optional: true as const },
+  /** Check each input to forward for NaN/Infinity. Default true. */
+  checkFinite: { check: is.boolean, default: true },
+  /** Batches in the window of `stats`. Default 100. */
+  statsWindow: { check: is.int(1), default: 100 },
+};
+export type SimVQOptions = OptionsOf<typeof SIMVQ_OPTIONS>;
+
+/** A type alias so that it is a tf.TensorContainer. */
+export type SimVQOutput = {
+  /** (C W)[k] in value; rotation-trick or straight-through gradient to z.   [..., dim] */
+  quantized: tf.Tensor;
+  /** int32 nearest-code indices.   [...] */
+  indices: tf.Tensor;
+  /** mean((z − sg(q))²), unweighted.   [] */
+  commitLoss: tf.Scalar;
+  /** mean((sg(z) − q)²): W's loss.   [] */
+  codebookLoss: tf.Scalar;
+  /** codebookLoss + β·commitLoss.   [] */
+  loss: tf.Scalar;
+  /** exp(−Σ p log p) of this batch's code frequencies.   [] */
+  perplexity: tf.Scalar;
+  /** Fraction of codes used in this batch.   [] */
+  usage: tf.Scalar;
+};
+
+export class SimVQ {
+  readonly codebookSize: number;
+  readonly dim: number;
+  readonly frozenDim: number;
+  readonly commitmentWeight: number;
+  readonly gradient: VQGradient;
+  /** C, frozen.   [K, frozenDim], a non-trainable variable (so checkpoints keep it) */
+  readonly frozenCodebook: tf.Variable<tf.Rank.R2>;
+  /** W, the only trained weights.   [frozenDim, dim] */
+  readonly transform: tf.Variable<tf.Rank.R2>;
+  readonly stats: CodebookStats;
+  /** The options as given, defaults filled in. */
+  readonly options: ResolvedOf<typeof SIMVQ_OPTIONS>;
+  /** Check inputs to forward for NaN/Infinity (switch off for speed). */
+  checkFinite: boolean;
+  private disposed = false;
+
+  constructor(options: SimVQOptions) {
+    const o = 'SimVQ';
+    const opts = (this.options = resolveOptions(o, SIMVQ_OPTIONS, options));
+    this.codebookSize = opts.codebookSize;
+    this.dim = opts.dim;
+    this.frozenDim = opts.frozenDim ?? opts.dim;
+    if (this.codebookSize * Math.max(this.frozenDim, this.dim) > MAX_TENSOR_VALUES || this.frozenDim * this.dim > MAX_TENSOR_VALUES) {
+      throw new Error(`${o}: codebookSize × frozenDim, codebookSize × dim and frozenDim × dim must be at most ${MAX_TENSOR_VALUES} (2^28 values), ` +
+        `got ${this.codebookSize}, ${this.frozenDim}, ${this.dim}`);
+    }
+    this.commitmentWeight = opts.commitmentWeight;
+    this.gradient = opts.gradient;
+    this.checkFinite = opts.checkFinite;
+    assertBackend(o);
+    this.stats = new CodebookStats(this.codebookSize, opts.statsWindow);
+    const rng = new Rng(opts.seed);
+    const K = this.codebookSize, f = this.frozenDim;
+    // vector-quantize-pytorch: torch.randn(K, f) · f^−½; W as nn.Linear(f, dim, bias=False): U(±1/√f)
+    const c = rng.normal(K * f, 0, 1 / Math.sqrt(f));
+    const s = 1 / Math.sqrt(f);
+    const w = rng.uniform(f * this.dim, -s, s);
+    this.frozenCodebook = tf.tidy(() => tf.variable(tf.tensor2d(c, [K, f]), false)) as tf.Variable<tf.Rank.R2>;
+    this.transform = tf.tidy(() => tf.variable(tf.tensor2d(w, [f, this.dim]), true)) as tf.Variable<tf.Rank.R2>;
+  }
+
+  /** [W]: the frozen codebook never trains. */
+  trainableVariables(): tf.Variable[] {
+    return [this.transform];
+  }
+
+  /** The implicit codebook C·W (with W's gradient).   [K, dim]; caller disposes */
+  codes(): tf.Tensor2D {
+    this.alive();
+    return tf.matMul(this.frozenCodebook, this.transform);
+  }
+
+  /** z: [..., dim] → SimVQOutput. Training mode (default) records `stats`; nothing else has state. */
+  forward(z: tf.Tensor, opts: VQForwardOptions = {}): SimVQOutput {
+    this.alive();
+    const { training } = resolveOptions('SimVQ.forward(z, options)', FORWARD_OPTIONS, opts);
+    checkVectors('SimVQ.forward(z)', z, this.dim);
+    if (this.checkFinite) assertFinite('SimVQ.forward(z)', z);
+    const lead = z.shape.slice(0, -1);
+    return tf.tidy(() => {
+      const x = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]
+      const e = this.codes(); // [K, dim], gradient to W
+      const idx = tf.argMin(squaredDistances(stopGradient(x), stopGradient(e)), 1) as tf.Tensor1D; // [N]
+      const onehot = tf.cast(tf.oneHot(idx, this.codebookSize), 'float32') as tf.Tensor2D; // [N, K]
+      const q = tf.matMul(onehot, e); // [N, dim], gradient to W
+      const codebookLoss = tf.mean(tf.square(tf.sub(stopGradient(x), q))) as tf.Scalar;
+      const commitLoss = tf.mean(tf.square(tf.sub(x, stopGradient(q)))) as tf.Scalar;
+      const loss = tf.add(codebookLoss, tf.mul(commitLoss, this.commitmentWeight)) as tf.Scalar;
+      const { perplexity, usage } = perplexityAndUsage(tf.mean(onehot, 0) as tf.Tensor1D);
+      if (training) this.stats.update(idx);
+      // value q either way; neither estimator passes a gradient to q (W learns from codebookLoss)
+      const out = this.gradient === 'rotation' ? rotateTo(x, q) : straightThrough(x, q);
+      return { quantized: tf.reshape(out, z.shape), indices: tf.reshape(idx, lead), commitLoss, codebookLoss, loss, perplexity, usage };
+    });
+  }
+
+  /** Nearest-code indices: [..., dim] → int32 [...]. No gradient. */
+  encode(z: tf.Tensor): tf.Tensor {
+    this.alive();
+    checkVectors('SimVQ.encode(z)', z, this.dim);
+    if (this.checkFinite) assertFinite('SimVQ.encode(z)', z);
+    return tf.tidy(() => tf.reshape(
+      tf.argMin(squaredDistances(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D, this.codes()), 1), z.shape.slice(0, -1)));
+  }
+
+  /** Code vectors of indices [...] → [..., dim] (rows of C·W, no gradient). */
+  decode(indices: tf.Tensor | number | number[] | number[][]): tf.Tensor {
+    this.alive();
+    const idx = checkIndices('SimVQ.decode(indices)', indices, this.codebookSize);
+    const out = tf.tidy(() => tf.reshape(lookupRows(this.codes(), tf.reshape(idx, [-1])), [...idx.shape, this.dim]));
+    idx.dispose();
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.frozenCodebook.dispose();
+    this.transform.dispose();
+  }
+
+  private alive(): void {
+    assertAlive('SimVQ', this.disposed);
+  }
+}
