@@ -38,6 +38,24 @@ describe('checkpoints', () => {
     free(a); free(b);
   });
 
+  test("a loaded k-means-initialised model keeps its stored codebook (no second k-means on its first forward)", async () => {
+    const mk = () => {
+      const q = new VectorQuantizer({ codebookSize: 8, dim: 8, init: 'kmeans', seed: 3 });
+      return { q, m: new VQVAE({ bottleneck: q, dim: 8, seed: 3 }) };
+    };
+    const a = mk();
+    const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
+    tf.tidy(() => { a.m.computeLoss(x); }); // the training forward that places the codebook
+    const file = path.join(dir, 'kmeans.ckpt');
+    await saveCheckpointFile(a.m, file);
+    const b = mk();
+    await loadCheckpoint(b.m, 'kmeans', { dir });
+    tf.tidy(() => { b.m.computeLoss(x); }); // would run k-means again before the fix
+    assert.deepEqual(Array.from(b.q.codebook.dataSync()), Array.from(a.q.codebook.dataSync()));
+    for (const o of [a, b]) { o.m.dispose(); o.q.dispose(); }
+    x.dispose();
+  });
+
   test('an interrupted save leaves the previous checkpoint intact', async () => {
     const a = make(3), c = make(4);
     await saveCheckpoint(a, 'atomic', { dir });

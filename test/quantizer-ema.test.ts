@@ -159,6 +159,23 @@ for (const backend of TEST_AND_CPU) {
       z.dispose();
     });
 
+    test("init 'kmeans' waits for a training batch: evaluation and a restored checkpoint leave the codebook alone", () => {
+      const z = tf.randomNormal([40, 2], 0, 3, 'float32', 5);
+      const vq = new VectorQuantizer({ codebookSize: 3, dim: 2, init: 'kmeans', seed: 1 });
+      const before = rows(vq.codebook);
+      tf.dispose(vq.forward(z, { training: false }));
+      assert.deepEqual(rows(vq.codebook), before, 'an evaluation forward placed the codebook');
+      vq.restored(); // as loadCheckpoint does after assigning stored weights
+      tf.dispose(vq.forward(z));
+      assert.deepEqual(rows(vq.codebook), before, 'a restored codebook was overwritten by k-means');
+      const fresh = new VectorQuantizer({ codebookSize: 3, dim: 2, init: 'kmeans', seed: 1 });
+      tf.dispose(fresh.forward(z));
+      assert.notDeepEqual(rows(fresh.codebook), before, 'the first training batch places the codebook');
+      tf.dispose(z);
+      vq.dispose();
+      fresh.dispose();
+    });
+
     test('CodebookStats: cumulative counts, windowed perplexity and dead codes (hand-computed)', () => {
       const s = new CodebookStats(4, 2);
       assert.equal(s.deadCount(), 4);

@@ -19,6 +19,8 @@ const MAGIC = 'VQCKPT01';
 export interface Checkpointable {
   readonly config: object;
   namedVariables(): Map<string, tf.Variable>;
+  /** Called after loading assigned every weight: state that the weights make moot is reset. */
+  restored?(): void;
 }
 
 export interface HandlerOptions {
@@ -143,5 +145,6 @@ export async function loadCheckpoint(model: Checkpointable, file: string): Promi
   const tensors = tf.io.decodeWeights(art.weightData!, specs);
   for (const [k, v] of named) v.assign(tensors[k]);
   tf.dispose(Object.values(tensors));
+  model.restored?.();
   return (art.userDefinedMetadata ?? {}) as Record<string, unknown>;
 }

@@ -301,6 +301,11 @@ export class ResidualVQ {
     return [...new Set(this.layers.flatMap((l) => l.trainableVariables()))];
   }
 
+  /** After a checkpoint load: every stage's codebook is the stored one. */
+  restored(): void {
+    for (const l of new Set(this.layers)) (l as { restored?(): void }).restored?.();
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

@@ -134,7 +134,8 @@ export class VectorQuantizer {
     const { training } = resolveOptions('VectorQuantizer.forward(z, options)', FORWARD_OPTIONS, opts);
     checkVectors('VectorQuantizer.forward(z)', z, this.dim);
     if (this.checkFinite) assertFinite('VectorQuantizer.forward(z)', z);
-    if (this.awaitingKmeans) this.initFromData(z);
+    // k-means placement happens on the first *training* batch: evaluation changes no state.
+    if (this.awaitingKmeans && training) this.initFromData(z);
     const o = this.options;
     const lead = z.shape.slice(0, -1);
     return tf.tidy(() => {
@@ -198,6 +199,11 @@ export class VectorQuantizer {
   }
 
   /** Frees the codebook and EMA variables. The quantizer cannot be used afterwards. */
+  /** After a checkpoint load assigned the codebook: `init: 'kmeans'` must not overwrite it. */
+  restored(): void {
+    this.awaitingKmeans = false;
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

@@ -27,6 +27,8 @@ export interface Bottleneck {
   decode(indices: tf.Tensor): tf.Tensor;
   /** Codebook health, updated by every training-mode forward (the quantizers' CodebookStats). */
   readonly stats: CodebookHealth;
+  /** Called after a checkpoint's weights were assigned (e.g. a pending k-means init is moot). */
+  restored?(): void;
 }
 
 /** What the VQ-VAE trainer reads of a quantizer's running statistics (CodebookStats has it). */

@@ -225,6 +225,11 @@ export class VQVAE implements ParamHolder {
   }
 
   /** Dispose the conv variables (the bottleneck is the caller's). The model cannot be used afterwards. */
+  /** After a checkpoint load: the bottleneck's weights are the stored ones (no pending k-means init). */
+  restored(): void {
+    this.bottleneck.restored?.();
+  }
+
   dispose(): void {
     if (this.disposed) return;
     for (const [k, v] of this.namedVariables()) if (!k.startsWith('bottleneck/')) v.dispose();
