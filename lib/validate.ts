@@ -188,6 +188,11 @@ export const is = {
   seed: (v: number, name: string): number => checkInt(name, v, -(2 ** 53)),
   string: (v: string, name: string): string => checkString(name, v),
   function: <F extends (...args: never[]) => unknown>(v: F, name: string): F => checkFunction<F>(name, v),
+  /** A non-empty array of integers in [min, max]. */
+  intArray: (min: number, max = Infinity) => (v: number[], name: string): number[] => {
+    if (!Array.isArray(v) || v.length === 0) throw new Error(`${name} must be a non-empty array of integers, got ${describe(v)}`);
+    return v.map((x, i) => checkInt(`${name}[${i}]`, x, min, max));
+  },
 };
 
 // ---------------------------------------------------------------------------------------------

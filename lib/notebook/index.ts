@@ -10,3 +10,5 @@ export { fitWithLog, readTrainLog, DLDEMOS_MNIST, LOGGED_FIT_OPTIONS } from './t
 export type { TrainLog, EpochScore, LoggedFitOptions } from './trainlog';
 export { reconstructionPng, RECONSTRUCTION_PNG_OPTIONS } from './figures';
 export * from './claims';
+export { codecRates, CODEC_OPTIONS } from './codecs';
+export type { CodecPoint } from './codecs';
