@@ -44,7 +44,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { launchChromium, requireChromium } from './chromium.mjs';
-import { KERNEL_NAME, ROOT, ensureEnv, jupyterProcessEnv, listNotebooks } from './pyenv.mjs';
+import { ROOT, listNotebooks } from './files.mjs';
+import { KERNEL_NAME, ensureEnv, jupyterProcessEnv } from './pyenv.mjs';
 import { plotlyOutputs, readNotebook } from './static-figures.mjs';
 
 const PLOTLY_MIME = 'application/vnd.plotly.v1+json';

@@ -28,7 +28,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './chromium.mjs';
-import { ROOT, writeFileAtomic } from './pyenv.mjs';
+import { ROOT, writeFileAtomic } from './files.mjs';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 export const PNG_MIME = 'image/png';
