@@ -20,6 +20,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
+import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { registerWasmKernels, setWasmThreads, wasmThreadsInUse } from '../lib/wasm/index';
@@ -42,40 +43,44 @@ interface Options {
   python: string | null;
 }
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    json: false, quick: false, steps: 0, threads: [], cases: [...ALL_CASES], cpu: false, pytorch: true,
-    profile: false, vqN: 65536, python: null,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = (): string => {
-      const eq = a.indexOf('=');
-      if (eq >= 0) return a.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`bench: ${a} needs a value`);
-      return v;
-    };
-    const key = a.split('=')[0];
-    switch (key) {
-      case '--json': o.json = true; break;
-      case '--quick': o.quick = true; break;
-      case '--cpu': o.cpu = true; break;
-      case '--no-pytorch': o.pytorch = false; break;
-      case '--profile': o.profile = true; break;
-      case '--steps': o.steps = Number(val()); break;
-      case '--vq-n': o.vqN = Number(val()); break;
-      case '--python': o.python = val(); break;
-      case '--threads': o.threads = val().split(',').map(Number); break;
-      case '--cases': {
-        const c = val().split(',') as CaseName[];
-        for (const n of c) if (!ALL_CASES.includes(n)) throw new Error(`bench: unknown case ${n} (expected ${ALL_CASES.join(', ')})`);
-        o.cases = c;
-        break;
-      }
-      default: throw new Error(`bench: unknown option ${a}`);
-    }
+/** The command line (node:util parseArgs): `--opt value` or `--opt=value`; anything unknown throws. */
+function parseOptions(argv: string[]): Options {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        json: { type: 'boolean' },
+        quick: { type: 'boolean' },
+        cpu: { type: 'boolean' },
+        'no-pytorch': { type: 'boolean' },
+        profile: { type: 'boolean' },
+        steps: { type: 'string' },
+        'vq-n': { type: 'string' },
+        python: { type: 'string' },
+        threads: { type: 'string' },
+        cases: { type: 'string' },
+      },
+    }));
+  } catch (e) {
+    throw new Error(`bench: ${(e as Error).message}`);
   }
+  const cases = values.cases === undefined ? [...ALL_CASES] : (values.cases.split(',') as CaseName[]);
+  for (const n of cases) if (!ALL_CASES.includes(n)) throw new Error(`bench: unknown case ${n} (expected ${ALL_CASES.join(', ')})`);
+  const o: Options = {
+    json: values.json ?? false,
+    quick: values.quick ?? false,
+    steps: values.steps === undefined ? 0 : Number(values.steps),
+    threads: values.threads === undefined ? [] : values.threads.split(',').map(Number),
+    cases,
+    cpu: values.cpu ?? false,
+    pytorch: !values['no-pytorch'],
+    profile: values.profile ?? false,
+    vqN: values['vq-n'] === undefined ? 65536 : Number(values['vq-n']),
+    python: values.python ?? null,
+  };
   if (o.threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error('bench: --threads expects positive integers');
   if (!(Number.isInteger(o.vqN) && o.vqN > 0)) throw new Error('bench: --vq-n expects a positive integer');
   return o;
@@ -366,7 +371,7 @@ async function nativeChildMain(o: Options, threads: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseOptions(process.argv.slice(2));
   const childThreads = process.env.VQ_BENCH_NATIVE_THREADS;
   if (childThreads) return nativeChildMain(o, Number(childThreads));
   tf.enableProdMode();

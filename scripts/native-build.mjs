@@ -30,8 +30,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { ROOT } from './files.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TF_VERSION = '2.16.2';
 const FLAVORS = {
   cpu: { pkg: '@tensorflow/tfjs-node', wheel: 'tensorflow-cpu', needBytes: 1.2e9 },

@@ -10,7 +10,8 @@
  *   node scripts/nbval.mjs [extra pytest args]   e.g. `node scripts/nbval.mjs notebooks/01-vq-theory.ipynb`
  */
 import { spawnSync } from 'node:child_process';
-import { ROOT, ensureEnv, jupyterProcessEnv } from './pyenv.mjs';
+import { ROOT } from './files.mjs';
+import { ensureEnv, jupyterProcessEnv } from './pyenv.mjs';
 
 const env = ensureEnv({ log: () => {} });
 const extra = process.argv.slice(2);

@@ -12,26 +12,12 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, writeFileAtomic } from './files.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const KERNEL_NAME = 'tslab';
 const VENV = path.join(ROOT, '.venv');
 const REQUIREMENTS = path.join(ROOT, 'requirements.txt');
 const REQUIRED_MODULES = ['jupyterlab', 'nbval', 'pytest', 'plotly', 'nbclient'];
-
-/** Write a file atomically: a temporary file in the same folder, then rename over the target. */
-export function writeFileAtomic(file, data) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 function binDir(prefix) {
   return process.platform === 'win32' ? path.join(prefix, 'Scripts') : path.join(prefix, 'bin');
@@ -127,13 +113,4 @@ export function jupyterProcessEnv(env, extra = {}) {
     PYDEVD_DISABLE_FILE_VALIDATION: '1',
     ...extra,
   };
-}
-
-/** The notebooks in notebooks/, in reading order (their file names start with a number). */
-export function listNotebooks(dir = path.join(ROOT, 'notebooks')) {
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.ipynb'))
-    .sort()
-    .map((f) => path.join(dir, f));
 }

@@ -7,13 +7,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ROOT, ensureEnv, jupyterProcessEnv, listNotebooks } from './pyenv.mjs';
+import { ROOT, notebooksMatching } from './files.mjs';
+import { ensureEnv, jupyterProcessEnv } from './pyenv.mjs';
 import { ChromiumMissingError } from './chromium.mjs';
 import { addStaticFigures, createFigureRenderer } from './static-figures.mjs';
 
 const filters = process.argv.slice(2);
 const env = ensureEnv();
-const notebooks = listNotebooks().filter((nb) => filters.length === 0 || filters.some((f) => path.basename(nb).includes(f)));
+const notebooks = notebooksMatching(filters);
 if (notebooks.length === 0) {
   console.error(`no notebook in notebooks/ matches ${filters.join(', ')}`);
   process.exit(1);

@@ -27,8 +27,9 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { launchChromium } from './chromium.mjs';
-import { ROOT, writeFileAtomic } from './pyenv.mjs';
+import { ROOT, writeFileAtomic } from './files.mjs';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 export const PNG_MIME = 'image/png';
@@ -220,13 +221,18 @@ function usage() {
 }
 
 async function main(argv) {
-  if (argv.length === 0 || argv[0] === '-h' || argv[0] === '--help') {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { list: { type: 'boolean' }, html: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (argv.length === 0 || values.help) {
     console.log(usage());
     return argv.length === 0 ? 2 : 0;
   }
-  if (argv[0] === '--list') {
-    if (argv.length !== 2) throw new Error(usage());
-    const figs = plotlyOutputs(readNotebook(argv[1]));
+  if (values.list) {
+    if (values.html || positionals.length !== 1) throw new Error(usage());
+    const figs = plotlyOutputs(readNotebook(positionals[0]));
     for (const f of figs) {
       const { width, height } = figureSize(f.figure);
       const png = f.output.data[PNG_MIME] ? 'png' : 'no png';
@@ -235,14 +241,15 @@ async function main(argv) {
     if (figs.length === 0) console.log('(no plotly figures)');
     return 0;
   }
-  if (argv[0] === '--html') {
-    if (argv.length !== 4) throw new Error(usage());
-    const [, nb, selector, out] = argv;
+  if (values.html) {
+    if (positionals.length !== 3) throw new Error(usage());
+    const [nb, selector, out] = positionals;
     const { bytes, figure } = exportFigureHtml(nb, selector, out);
     console.log(`wrote ${out} (${(bytes / 1e6).toFixed(1)} MB, figure "${figure.title}" of cell [${figure.executionCount}], plotly.js inlined)`);
     return 0;
   }
-  const files = argv;
+  if (positionals.length === 0) throw new Error(usage());
+  const files = positionals;
   const renderer = await createFigureRenderer();
   try {
     for (const file of files) {

@@ -21,7 +21,8 @@ const tslabDir = path.dirname(require.resolve('tslab/package.json', { paths: [pa
 const executorMod = require(path.join(tslabDir, 'dist', 'executor.js'));
 const jupyterMod = require(path.join(tslabDir, 'dist', 'jupyter.js'));
 const mainMod = require(path.join(tslabDir, 'dist', 'main.js'));
-const tsVersion = require(require.resolve('typescript/package.json', { paths: [tslabDir] })).version;
+const ts = require(require.resolve('typescript', { paths: [tslabDir] })); // the TypeScript tslab compiles with
+const tsVersion = ts.version;
 
 const DIAGNOSTIC_FORMAT = '%s%d:%d - %s';
 
@@ -30,7 +31,7 @@ function describeFailure(calls) {
   const diags = calls.filter((args) => args[0] === DIAGNOSTIC_FORMAT);
   if (diags.length > 0) {
     const lines = diags.map(([, file, line, col, msg]) => {
-      const text = typeof msg === 'string' ? msg : flattenDiagnostic(msg);
+      const text = typeof msg === 'string' ? msg : ts.flattenDiagnosticMessageText(msg, '\n');
       return `${file}${line}:${col} - ${text}`;
     });
     return { ename: 'TypeScriptError', evalue: lines[0], traceback: lines };
@@ -43,17 +44,6 @@ function describeFailure(calls) {
   }
   const text = require('util').inspect(err);
   return { ename: 'Error', evalue: text, traceback: [`Uncaught ${text}`] };
-}
-
-function flattenDiagnostic(chain) {
-  // ts.DiagnosticMessageChain: { messageText, next?: chain[] }
-  const out = [];
-  (function walk(c, depth) {
-    if (!c) return;
-    out.push('  '.repeat(depth) + c.messageText);
-    for (const n of c.next || []) walk(n, depth + 1);
-  })(chain, 0);
-  return out.join('\n');
 }
 
 // (2a) Give every executor a console whose `error` records what it reports. The executor only

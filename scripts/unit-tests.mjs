@@ -13,9 +13,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './files.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist', 'test');
 const backends = process.argv.slice(2).length ? process.argv.slice(2) : ['wasm', 'node'];
 const files = fs.readdirSync(DIST).filter((f) => f.endsWith('.test.js')).sort();

@@ -1,39 +1,19 @@
 /**
- * PNG images without dependencies (zlib from Node): digit grids, codebook pictures.
- * Encoder follows the PNG spec (ISO/IEC 15948): signature, IHDR, IDAT (zlib), IEND, CRC-32.
+ * PNG images: digit grids, codebook pictures. Encoding is the npm package pngjs's
+ * (signature, IHDR, IDAT, IEND); CRC-32 is Node's zlib.crc32.
  */
 import zlib from 'node:zlib';
+import { PNG, type ColorType } from 'pngjs';
 import { displayBundle } from './bundle';
 import { MAX_TENSOR_VALUES, OptionsOf, checkInt, checkNumber, checkOneOf, describe, is, resolveOptions } from '../validate';
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (the PNG/zlib polynomial). */
+/** CRC-32 (the PNG/zlib polynomial), unsigned. */
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'ascii');
-  Buffer.from(data.buffer, data.byteOffset, data.byteLength).copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
+  return zlib.crc32(bytes);
 }
 
 /**
- * Encode 8-bit pixels as PNG.
+ * Encode 8-bit pixels as PNG (no row filter, deflate level 9, default strategy).
  * @param pixels row-major, `channels` bytes per pixel (1 = gray, 3 = RGB, 4 = RGBA); length H·W·C
  */
 export function encodePng(width: number, height: number, pixels: Uint8Array, channels: 1 | 3 | 4 = 1): Buffer {
@@ -46,16 +26,20 @@ export function encodePng(width: number, height: number, pixels: Uint8Array, cha
   if (!(pixels instanceof Uint8Array) || pixels.length !== width * height * channels) {
     throw new Error(`encodePng(pixels) must be ${width}×${height}×${channels} = ${width * height * channels} bytes (a Uint8Array), got ${describe(pixels)}`);
   }
-  const stride = width * channels;
-  const raw = Buffer.alloc((stride + 1) * height); // each row: filter byte 0 (None) + pixels
-  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = channels === 1 ? 0 : channels === 3 ? 2 : 6; // colour type: gray, RGB, RGBA
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
+  const colorType: ColorType = channels === 1 ? 0 : channels === 3 ? 2 : 6; // gray, RGB, RGBA
+  const png = new PNG(); // no size given: no pixel buffer of its own; ours goes in as is
+  png.width = width;
+  png.height = height;
+  png.data = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  return PNG.sync.write(png, {
+    colorType,
+    inputColorType: colorType,
+    inputHasAlpha: channels === 4,
+    bitDepth: 8,
+    filterType: 0,
+    deflateLevel: 9,
+    deflateStrategy: zlib.constants.Z_DEFAULT_STRATEGY, // as zlib.deflateSync: the same bytes as before pngjs
+  });
 }
 
 const checkRange = (v: [number, number], name: string): [number, number] => {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import zlib from 'node:zlib';
+import { PNG } from 'pngjs';
 import { launchChromium } from '../../scripts/chromium.mjs';
 import { locateEnv } from '../../scripts/pyenv.mjs';
 import {
@@ -31,48 +31,10 @@ const SCRIPT = path.join(ROOT, 'scripts', 'static-figures.mjs');
 const BLUE = [0x1f, 0x77, 0xb4]; // plotly's first trace colour
 const RED = [0xd6, 0x27, 0x28];
 
-/** Decode an 8-bit RGB/RGBA, non-interlaced PNG (what Chromium's canvas writes). */
+/** Decode a PNG (pngjs): RGBA pixels, 4 bytes each. */
 function decodePng(buf) {
-  assert.deepEqual([...buf.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], 'PNG signature');
-  let pos = 8;
-  let width = 0, height = 0, colorType = 0;
-  const idat = [];
-  while (pos < buf.length) {
-    const len = buf.readUInt32BE(pos);
-    const type = buf.toString('ascii', pos + 4, pos + 8);
-    const data = buf.subarray(pos + 8, pos + 8 + len);
-    if (type === 'IHDR') {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      assert.equal(data[8], 8, 'bit depth 8');
-      colorType = data[9];
-      assert.equal(data[12], 0, 'not interlaced');
-    } else if (type === 'IDAT') idat.push(data);
-    pos += 12 + len;
-  }
-  const bpp = colorType === 6 ? 4 : colorType === 2 ? 3 : assert.fail(`colour type ${colorType}`);
-  const raw = zlib.inflateSync(Buffer.concat(idat));
-  const stride = width * bpp;
-  const px = Buffer.alloc(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let x = 0; x < stride; x++) {
-      const a = x >= bpp ? px[y * stride + x - bpp] : 0;
-      const b = y > 0 ? px[(y - 1) * stride + x] : 0;
-      const c = x >= bpp && y > 0 ? px[(y - 1) * stride + x - bpp] : 0;
-      let pred = 0;
-      if (filter === 1) pred = a;
-      else if (filter === 2) pred = b;
-      else if (filter === 3) pred = (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-        pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      px[y * stride + x] = (line[x] + pred) & 0xff;
-    }
-  }
-  return { width, height, bpp, px };
+  const png = PNG.sync.read(buf);
+  return { width: png.width, height: png.height, bpp: 4, px: png.data };
 }
 
 function countColor({ width, height, bpp, px }, [r, g, b], tol = 8) {
