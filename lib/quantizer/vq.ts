@@ -176,6 +176,7 @@ export class VectorQuantizer {
     this.assertAlive();
     checkVectors('VectorQuantizer.encode(z)', z, this.dim);
     if (this.checkFinite) assertFinite('VectorQuantizer.encode(z)', z);
+    checkVQMemory('VectorQuantizer.encode(z)', z.size / this.dim, this.codebookSize, this.dim, { withGradient: false });
     return tf.tidy(() => {
       const x = this.space(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D);
       const e = this.codes();
