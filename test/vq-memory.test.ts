@@ -1,7 +1,7 @@
 /**
  * The VQ layer's memory path: the custom gradient of the distance → argmin / soft-usage path
  * (assignCodes) and the per-code gather (gatherRows) give the old autodiff path's values and
- * gradients, on wasm and cpu, while the forward + backward peak drops from ~21 to under 7
+ * gradients, on the test backend and cpu, while the forward + backward peak drops from ~21 to under 7
  * [N, K] tensors; a VQ step that cannot fit in wasm's 4 GiB heap is refused up front with a
  * catchable error saying memory is the cause and what size fits, and the backend lives on.
  */
@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
+import { TEST_AND_CPU } from './support/backend';
 import { VectorQuantizer, VectorQuantizerOptions } from '../lib/quantizer/index';
 import { assignCodes, l2Normalize, squaredDistances, vqPeakBytes } from '../lib/quantizer/distance';
 import { checkVQMemory } from '../lib/quantizer/memory';
@@ -65,7 +66,7 @@ const VARIANTS: Array<[string, Partial<VectorQuantizerOptions>]> = [
   ['no entropy term', {}],
 ];
 
-for (const backend of ['wasm', 'cpu'] as const) {
+for (const backend of TEST_AND_CPU) {
   describe(`VQ custom gradient on ${backend}`, () => {
     for (const [name, opts] of VARIANTS) {
       test(`${name}: same loss, same gradients (to z and the codebook) as the autodiff path; no leaks`, async () => {
