@@ -61,6 +61,11 @@ def assert_alive(km, kc):
     "Promise.reject(new Error('nobody awaited me'));",
     "setTimeout(() => { throw new Error('thrown in a timer'); }, 10);",
     "setTimeout(() => { throw 'a string thrown in a timer'; }, 10);",
+    # the class behind it: any library that installs rethrowing process handlers (as Emscripten did)
+    "process.on('unhandledRejection', (r) => { throw r; });\n"
+    "process.on('uncaughtException', (e) => { throw e; });\n"
+    "Promise.reject(new Error('rejected under a rethrowing handler'));\n"
+    "setTimeout(() => { throw new Error('thrown under a rethrowing handler'); }, 10);",
 ])
 def test_stray_error_after_the_cell_leaves_the_kernel_alive(kernel, code):
     km, kc = kernel
