@@ -13,7 +13,7 @@ import { useTestBackend } from './support/backend';
 import * as path from 'node:path';
 import {
   GatedPixelCNN, InterruptedError, PixelCNNTrainer, VQVAE, VQVAETrainer, VectorQuantizer, encodeDataset, epochBatches,
-  evaluateVQVAE, interruptCount, signalInterrupt, tf,
+  evaluateVQVAE, fitWithLog, interruptCount, signalInterrupt, tf,
 } from '../lib/index';
 
 const LIB = path.resolve(__dirname, '..', 'lib', 'index.js');
@@ -77,6 +77,23 @@ describe('interrupts stop the long loops at the next step', () => {
     await assert.rejects(trainer.fit(x, { epochs: 5, onStep: () => signalInterrupt() }), InterruptedError);
     assert.equal(tf.memory().numTensors, n0, 'an interrupted fit leaves no tensors behind');
     trainer.dispose(); free(); x.dispose();
+  });
+
+  test('fitWithLog: an interrupt during training (or its per-epoch test scoring) stops it; nothing leaks', async () => {
+    const x = images();
+    const { m, free } = vqvae();
+    const n0 = tf.memory().numTensors;
+    for (const ticks of [1, 3, 8]) { // at various points: the first steps, later steps, the evaluation
+      let left = ticks;
+      const tick = () => { if (--left <= 0) signalInterrupt(); else setImmediate(tick); };
+      setImmediate(tick);
+      await assert.rejects(fitWithLog(m, x, x, { epochs: 100, batchSize: 4, learningRate: 1e-3, seed: 1, progress: false }),
+        (e: Error) => e instanceof InterruptedError && /^(fit|evaluateVQVAE): interrupted/.test(e.message));
+    }
+    assert.equal(tf.memory().numTensors, n0, 'the trainer and its optimizer are freed');
+    const log = await fitWithLog(m, x, x, { epochs: 1, batchSize: 4, learningRate: 1e-3, seed: 1, progress: false });
+    assert.equal(log.steps.loss.length, 3);
+    free(); x.dispose();
   });
 
   test('evaluateVQVAE, encodeDataset, prior nll / sample / fit: each stops, nothing leaks', async () => {
