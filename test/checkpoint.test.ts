@@ -182,6 +182,26 @@ describe('checkpoints', () => {
     assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('.ulimit.ckpt.tmp-')), []);
   });
 
+  test('kill -9 between write and rename: the old checkpoint stays, and the next save removes the orphaned temp file', async () => {
+    const file = path.join(dir, 'killed.ckpt');
+    const a = make(26);
+    await saveCheckpointFile(a, file);
+    const before = fs.readFileSync(file);
+    const lib = path.resolve(__dirname, '..', 'lib', 'index.js');
+    const src = `const vq = require(${JSON.stringify(lib)});
+      (async () => { await vq.initBackend('cpu', { quiet: true });
+        const m = new vq.VQVAE({ bottleneck: new vq.VectorQuantizer({ codebookSize: 8, dim: 8, seed: 9 }), dim: 8, seed: 9 });
+        await vq.saveCheckpointFile(m, ${JSON.stringify(file)}, { beforeRename: () => process.kill(process.pid, 'SIGKILL') }); })();`;
+    const r = spawnSync(process.execPath, ['-e', src], { encoding: 'utf8' });
+    assert.equal(r.signal, 'SIGKILL', r.stderr);
+    const orphans = () => fs.readdirSync(dir).filter((n) => n.startsWith('.killed.ckpt.tmp-'));
+    assert.equal(orphans().length, 1, 'the killed save left its temp file');
+    assert.deepEqual(fs.readFileSync(file), before, 'the old checkpoint is intact');
+    await saveCheckpointFile(a, file);
+    assert.deepEqual(orphans(), [], 'the next save removed it');
+    free(a);
+  });
+
   test('temp files of a killed save are removed by the next save; those of a live process are not', async () => {
     const a = make(23);
     const dead = path.join(dir, '.stale.ckpt.tmp-999999999-1');
