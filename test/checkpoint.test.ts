@@ -133,8 +133,10 @@ describe('checkpoints', () => {
     const hLen = buf.readUInt32LE(8);
     return { header: JSON.parse(buf.subarray(12, 12 + hLen).toString()), weights: Buffer.from(buf.subarray(12 + hLen)) };
   };
-  const writeRaw = (file: string, header: object, weights: Uint8Array) => {
-    const h = Buffer.from(JSON.stringify(header));
+  /** Write a checkpoint file by hand; without the whole-file checksum (as files before it), unless kept. */
+  const writeRaw = (file: string, header: Record<string, unknown>, weights: Uint8Array) => {
+    const { fileSha256: _f, ...rest } = header;
+    const h = Buffer.from(JSON.stringify(rest));
     const len = Buffer.alloc(4);
     len.writeUInt32LE(h.length);
     fs.writeFileSync(file, Buffer.concat([Buffer.from('VQCKPT01'), len, h, weights]));
@@ -220,12 +222,18 @@ describe('checkpoints', () => {
     const good = await saveCheckpoint(a, 'good', { dir });
     const raw = readRaw(good);
     assert.match(raw.header.weightsSha256, /^[0-9a-f]{64}$/, 'the checksum is stored');
+    assert.match(raw.header.fileSha256, /^[0-9a-f]{64}$/, 'the whole-file checksum is stored');
     assert.equal(raw.header.weightBytes, raw.weights.length);
     const cb = codebook(b);
     const n0 = tf.memory().numTensors;
     const cases: Array<[string, () => void, RegExp]> = [
       ['flipped', () => { const w = Buffer.from(raw.weights); w[w.length >> 1] ^= 0x40; writeRaw(path.join(dir, 'flipped.ckpt'), raw.header, w); },
         /checkpoint .*flipped\.ckpt is damaged: checksum mismatch/],
+      // any byte of a saved file: a digit of its header's date, a byte of the weights
+      ['header-byte', () => { const buf = fs.readFileSync(good); const at = buf.indexOf('"savedAt":"') + 12; buf[at] = buf[at] === 0x31 ? 0x32 : 0x31;
+        fs.writeFileSync(path.join(dir, 'header-byte.ckpt'), buf); }, /header-byte\.ckpt is damaged: checksum mismatch \(sha256 of the file is/],
+      ['weight-byte', () => { const buf = fs.readFileSync(good); buf[buf.length - 5] ^= 0x01; fs.writeFileSync(path.join(dir, 'weight-byte.ckpt'), buf); },
+        /weight-byte\.ckpt is damaged: checksum mismatch \(sha256 of the file is/],
       ['truncated', () => fs.writeFileSync(path.join(dir, 'truncated.ckpt'), fs.readFileSync(good).subarray(0, fs.statSync(good).size - 100)),
         /checkpoint .*truncated\.ckpt is damaged: truncated: its weights need \d+ bytes, the file holds \d+/],
       ['cut-header', () => fs.writeFileSync(path.join(dir, 'cut-header.ckpt'), fs.readFileSync(good).subarray(0, 40)),

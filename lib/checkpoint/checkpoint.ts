@@ -4,7 +4,8 @@
  * data/checkpoints/ are lib/notebook's business.)
  *
  * File: "VQCKPT01" | u32 LE header length | header JSON {config, weightSpecs, meta, savedAt,
- * weightBytes, weightsSha256} | weights. Saving goes through lib/io.ts writeFileAtomic (every
+ * weightBytes, weightsSha256, fileSha256} | weights; fileSha256 is the sha256 of the whole file
+ * with its own 64 hex digits written as zeros, so any damaged byte is named as such. Saving goes through lib/io.ts writeFileAtomic (every
  * byte checked written, fsync, rename, fsync of the folder), so a full disk or a kill leaves the
  * previous checkpoint intact. Loading checks everything before it assigns anything: the file's
  * framing, its length, the weights' sha256 (files saved before the checksum existed load
@@ -50,6 +51,13 @@ function configDiff(stored: unknown, wanted: unknown, at = ''): string[] {
 }
 
 const sha256 = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
+const ZERO_SHA = '0'.repeat(64);
+/** sha256 of the concatenated parts. */
+function fileSha256(parts: Uint8Array[]): string {
+  const h = crypto.createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
@@ -80,10 +88,13 @@ export function fileCheckpointHandler(file: string, opts: HandlerOptions = {}): 
         savedAt: new Date().toISOString(),
         weightBytes: weights.byteLength,
         weightsSha256: sha256(weights),
+        fileSha256: ZERO_SHA, // last: filled in below with the sha256 of the whole file as written with zeros here
       }));
       const len = Buffer.alloc(4);
       len.writeUInt32LE(header.length);
-      writeFileAtomic(file, [Buffer.from(MAGIC), len, header, weights], { beforeRename: opts.beforeRename, writeSync: opts.writeSync });
+      const parts = [Buffer.from(MAGIC), len, header, weights];
+      header.write(fileSha256(parts), header.length - 2 - ZERO_SHA.length, 'latin1');
+      writeFileAtomic(file, parts, { beforeRename: opts.beforeRename, writeSync: opts.writeSync });
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
@@ -95,6 +106,16 @@ export function fileCheckpointHandler(file: string, opts: HandlerOptions = {}): 
       }
       const hLen = buf.readUInt32LE(8);
       if (12 + hLen > buf.length) throw damaged(`truncated: its header says ${hLen} bytes, the file has ${buf.length - 12} after the framing`);
+      // The whole-file checksum (files from before it existed have none): covers framing, header and weights.
+      const stored = /,"fileSha256":"([0-9a-f]{64})"\}$/.exec(buf.subarray(12, 12 + hLen).toString('latin1'));
+      let checksumFault = '';
+      if (stored) {
+        const blank = Buffer.from(buf);
+        blank.write(ZERO_SHA, 12 + hLen - 2 - ZERO_SHA.length, 'latin1');
+        const actual = fileSha256([blank]);
+        if (actual !== stored[1]) checksumFault = `checksum mismatch (sha256 of the file is ${actual.slice(0, 12)}…, its header says ${stored[1].slice(0, 12)}…)`;
+      }
+      // (the specific faults below are named first; the checksum catches every other damaged byte)
       let h: { config?: unknown; weightSpecs?: unknown; meta?: unknown; weightBytes?: unknown; weightsSha256?: unknown };
       try {
         h = JSON.parse(buf.subarray(12, 12 + hLen).toString());
@@ -109,6 +130,7 @@ export function fileCheckpointHandler(file: string, opts: HandlerOptions = {}): 
       if (w.length !== want) {
         throw damaged(`${w.length < want ? 'truncated' : 'trailing bytes'}: its weights need ${want} bytes, the file holds ${w.length}`);
       }
+      if (checksumFault) throw damaged(checksumFault);
       if (h.weightsSha256 !== undefined && h.weightsSha256 !== sha256(w)) {
         throw damaged(`checksum mismatch (sha256 of the weights is ${sha256(w).slice(0, 12)}…, the header says ${String(h.weightsSha256).slice(0, 12)}…)`);
       }
