@@ -109,16 +109,12 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
       return;
     }
     case 'wasm': {
-      // $VQ_WASM_THREADS, when set, wins over an earlier setWasmThreads(); reinit tears down a wasm
-      // backend started with another thread count (its tensors go with it).
-      const env = process.env.VQ_WASM_THREADS;
-      const threads =
-        env !== undefined && env.trim() !== '' ? parseWasmThreads(env)
-        : wasmThreadsChosen() ? requestedWasmThreads()
-        : defaultWasmThreads();
-      if (threads !== requestedWasmThreads()) setWasmThreads(threads, { reinit: true });
-      if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
-      registerWasmKernels();
+      const before = processHandlers();
+      try {
+        await startWasm();
+      } finally {
+        dropHandlersAddedSince(before);
+      }
       return;
     }
     case 'cpu': {
@@ -126,6 +122,44 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
       return;
     }
   }
+}
+
+/**
+ * The process-wide error handlers Emscripten's Node glue installs when the wasm module starts:
+ * `uncaughtException → rethrow` and `unhandledRejection → throw`. They turn any later uncaught
+ * error in the process (an un-awaited rejected promise in a notebook cell, a throw in a timer)
+ * into exit code 7 with ~55 KB of minified Emscripten source on stderr, and they override the
+ * handlers a host (the tslab kernel, a test runner) installed to stay alive. We remove exactly
+ * the listeners added while the backend started, so Node's own behaviour (a short error, exit 1)
+ * or the host's handlers apply again.
+ */
+const HANDLED_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+type ProcessHandlers = Record<(typeof HANDLED_EVENTS)[number], Function[]>;
+
+function processHandlers(): ProcessHandlers {
+  return { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
+}
+
+function dropHandlersAddedSince(before: ProcessHandlers): void {
+  const proc: NodeJS.EventEmitter = process;
+  for (const ev of HANDLED_EVENTS) {
+    for (const l of proc.listeners(ev)) {
+      if (!before[ev].includes(l)) proc.removeListener(ev, l as (...a: unknown[]) => void);
+    }
+  }
+}
+
+async function startWasm(): Promise<void> {
+  // $VQ_WASM_THREADS, when set, wins over an earlier setWasmThreads(); reinit tears down a wasm
+  // backend started with another thread count (its tensors go with it).
+  const env = process.env.VQ_WASM_THREADS;
+  const threads =
+    env !== undefined && env.trim() !== '' ? parseWasmThreads(env)
+    : wasmThreadsChosen() ? requestedWasmThreads()
+    : defaultWasmThreads();
+  if (threads !== requestedWasmThreads()) setWasmThreads(threads, { reinit: true });
+  if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
+  registerWasmKernels();
 }
 
 /**

@@ -24,5 +24,6 @@ export * from './display/index';
 export { usageOf } from './metrics';
 export { MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, defaultsOf } from './validate';
 export type { OptionsOf, ResolvedOf } from './validate';
+export { InterruptedError, interruptCount, interruptGuard, signalInterrupt } from './interrupt';
 export { Rng, mulberry32 } from './rng';
 export { setWasmThreads, requestedWasmThreads, wasmThreadsChosen, wasmThreadsInUse, registerWasmKernels, WASM_KERNELS } from './wasm/index';

@@ -47,8 +47,15 @@ def main(path, kernel_name="tslab"):
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".ipynb", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(nb, f)
+            nbformat.write(nb, f)  # Python raises on a short write (ENOSPC, EFBIG)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -9,16 +9,46 @@ import { fileURLToPath } from 'node:url';
 /** The checkout's root folder (the one with package.json). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Write a file atomically: a temporary file in the same folder, then rename over the target. */
+/**
+ * The scripts' one atomic write (lib/io.ts is the library's): a temp file in the same folder,
+ * every byte checked written (a short write — disk full, a file-size limit — throws, naming the
+ * file), fsync, rename over the target, fsync of the folder. A failure leaves the old file and
+ * no temp file; temp files of earlier writes whose process is gone (kill -9) are removed first.
+ */
 export function writeFileAtomic(file, data) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const prefix = `.${path.basename(file)}.tmp-`;
+  for (const name of fs.readdirSync(dir)) {
+    const m = name.startsWith(prefix) && /^(\d+)-\d+$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    try { process.kill(Number(m[1]), 0); } catch (e) { if (e.code === 'ESRCH') fs.rmSync(path.join(dir, name), { force: true }); }
+  }
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  const tmp = path.join(dir, `${prefix}${process.pid}-${Date.now()}`);
+  let fd = null;
+  let written = 0;
   try {
-    fs.writeFileSync(tmp, data);
+    fd = fs.openSync(tmp, 'w');
+    while (written < buf.byteLength) {
+      const n = fs.writeSync(fd, buf, written, buf.byteLength - written);
+      if (!(n > 0)) throw new Error('wrote 0 bytes');
+      written += n;
+    }
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
     fs.renameSync(tmp, file);
   } catch (e) {
+    if (fd !== null) try { fs.closeSync(fd); } catch { /* already failing */ }
     fs.rmSync(tmp, { force: true });
-    throw e;
+    throw new Error(`could not write ${file}: ${e.message} (${written} of ${buf.byteLength} bytes written; the previous file, if any, is unchanged)`, { cause: e });
+  }
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
+  } catch (e) {
+    if (!['EINVAL', 'EISDIR', 'EPERM', 'EACCES'].includes(e.code)) throw e;
   }
 }
 

@@ -12,6 +12,20 @@
  *    rendering, "run all" stopping on error) therefore treats the cell as a success.
  *    Here the executor's error reports are captured and published as a proper `error` message.
  *
+ * 3. A kernel that survives its user. An un-awaited rejected promise or a throw in a timer is
+ *    reported (in the running cell's stderr when a cell runs, else on the kernel's stderr, a
+ *    few lines) and the kernel lives on. tslab's own handlers print it, but any library that
+ *    installs `uncaughtException → rethrow` / `unhandledRejection → throw` handlers later (as
+ *    Emscripten's Node glue in tfjs-backend-wasm does) made the kernel exit with code 7. Here
+ *    uncaught exceptions go to process.setUncaughtExceptionCaptureCallback (it takes precedence
+ *    over every 'uncaughtException' listener), and listeners that others add for either event
+ *    are wrapped so that a throw inside one is reported instead of ending the process.
+ * 4. Interrupt (SIGINT, Jupyter's interrupt_mode "signal") also counts in
+ *    globalThis[Symbol.for('vq-notebooks.interrupts')], which the library's long loops (training,
+ *    evaluation, sampling) check before each step: they stop with an InterruptedError instead of
+ *    running on in the background after tslab has ended the cell. After a shutdown_request the
+ *    kernel exits within a second even when a timer of the user's would keep Node alive.
+ *
  * Usage (what Jupyter runs): node scripts/tslab-kernel.cjs kernel --config-path <connection file>
  */
 'use strict';
@@ -80,6 +94,84 @@ jupyterMod.JupyterHandlerImpl.prototype.handleKernel = function () {
   return reply;
 };
 
+// (3) Errors outside any awaited code: report them and stay alive.
+const util = require('util');
+/** The running cell's stream writer, or null between cells. */
+let currentCell = null;
+const reported = new WeakSet();
+
+function shortError(e) {
+  const clip = (line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line);
+  if (e instanceof Error) {
+    const lines = (typeof e.stack === 'string' ? e.stack : `${e.name}: ${e.message}`).split('\n');
+    return lines.slice(0, 8).map(clip).join('\n') + (lines.length > 8 ? '\n    …' : '');
+  }
+  return clip(util.inspect(e, { depth: 2, breakLength: Infinity }));
+}
+
+function reportStray(kind, e) {
+  if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
+    if (reported.has(e)) return;
+    reported.add(e);
+  }
+  const text = `${kind}: ${shortError(e)}\n(the kernel is still running)\n`;
+  if (currentCell) {
+    try {
+      currentCell('stderr', text);
+      return;
+    } catch {
+      // fall through to the kernel's stderr
+    }
+  }
+  process.stderr.write(`[tslab-kernel] ${text}`);
+}
+
+const UNCAUGHT = 'Uncaught exception outside the cell (e.g. thrown in a timer or callback)';
+const UNHANDLED = 'Unhandled promise rejection (a promise nobody awaited)';
+const GUARDED = new Set(['uncaughtException', 'unhandledRejection']);
+
+function guardListener(event, listener) {
+  const guarded = function (...args) {
+    try {
+      return listener.apply(this, args);
+    } catch (e) {
+      // Emscripten's handlers rethrow what they were given: that was reported already.
+      reportStray(event === 'unhandledRejection' ? UNHANDLED : UNCAUGHT, e);
+    }
+  };
+  guarded.listener = listener; // removeListener(listener) and listeners() see the original
+  return guarded;
+}
+
+function installStrayErrorGuards() {
+  process.removeAllListeners('uncaughtException'); // tslab's: superseded by the capture callback
+  process.removeAllListeners('unhandledRejection');
+  process.setUncaughtExceptionCaptureCallback((e) => reportStray(UNCAUGHT, e));
+  process.on('unhandledRejection', (reason) => reportStray(UNHANDLED, reason));
+  for (const method of ['on', 'addListener', 'prependListener', 'once', 'prependOnceListener']) {
+    const original = process[method];
+    process[method] = function (event, listener) {
+      return original.call(this, event, GUARDED.has(event) && typeof listener === 'function' ? guardListener(event, listener) : listener);
+    };
+  }
+}
+
+// (4) Interrupts: counted for the library's loops (lib/interrupt.ts reads the same symbol).
+const INTERRUPTS = Symbol.for('vq-notebooks.interrupts');
+function installInterruptCounter() {
+  globalThis[INTERRUPTS] = globalThis[INTERRUPTS] || 0;
+  process.prependListener('SIGINT', () => {
+    globalThis[INTERRUPTS] += 1;
+  });
+}
+
+const handleShutdown = jupyterMod.ZmqServer.prototype.handleShutdown;
+jupyterMod.ZmqServer.prototype.handleShutdown = function (sock, msg) {
+  handleShutdown.call(this, sock, msg);
+  // tslab closes its sockets next; a timer or loop of the user's could keep Node alive.
+  setTimeout(() => process.exit(0), 1000).unref();
+};
+
 // (2b) execute_request: publish the failure as an iopub `error` message and complete the reply.
 jupyterMod.ZmqServer.prototype.handleExecute = async function (sock, msg) {
   const key = this.connInfo.key;
@@ -92,7 +184,13 @@ jupyterMod.ZmqServer.prototype.handleExecute = async function (sock, msg) {
   };
   const writeStream = (name, text) => publish('stream', { name, text });
   const writeDisplayData = (data, update) => publish(update ? 'update_display_data' : 'display_data', data);
-  const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);
+  currentCell = writeStream;
+  let content;
+  try {
+    content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);
+  } finally {
+    currentCell = null;
+  }
   if (content.status === 'error') {
     const failure = this.handler.executor.lastFailure || {
       ename: 'Error',
@@ -127,3 +225,6 @@ mainMod.startKernel({
   jsKernel: argv.includes('--js'),
   globalVersion: require(path.join(tslabDir, 'package.json')).version,
 });
+// startKernel installs tslab's SIGINT and error handlers synchronously; ours go after them.
+installStrayErrorGuards();
+installInterruptCounter();

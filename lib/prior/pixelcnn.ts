@@ -22,6 +22,7 @@ import {
 
 /** childSeed label of the PixelCNN's init stream (distinct from the VQ-VAE's). */
 export const PIXELCNN_INIT_STREAM = 7;
+import { interruptGuard } from '../interrupt';
 
 export type MaskType = 'A' | 'B' | 'vertical';
 
@@ -268,7 +269,9 @@ export class GatedPixelCNN implements ParamHolder {
     this.oneHotLabels(labels, n, 'GatedPixelCNN.nll(labels)')?.dispose();
     const lab = labels instanceof tf.Tensor ? Array.from(labels.dataSync()) : labels ? Array.from(labels) : null;
     let total = 0;
+    const check = interruptGuard('nll');
     for (let i = 0; i < n; i += batchSize) {
+      await check(() => `${i} of ${n} grids`);
       const m = Math.min(batchSize, n - i);
       const l = tf.tidy(() => {
         const cls = this.oneHotLabels(lab ? lab.slice(i, i + m) : null, m, 'GatedPixelCNN.nll(labels)');
@@ -294,7 +297,9 @@ export class GatedPixelCNN implements ParamHolder {
     const labels = cl === undefined ? null : Array.isArray(cl) ? cl : new Array<number>(n).fill(cl);
     const cls = this.oneHotLabels(labels, n, 'GatedPixelCNN.sample(options.classLabel)');
     const grid = new Int32Array(n * h * w);
+    const check = interruptGuard('sample');
     for (let pos = 0; pos < h * w; pos++) {
+      await check(() => `${pos} of ${h * w} positions`);
       const probs = tf.tidy(() => {
         const lg = this.logitsOf(tf.tensor3d(grid, [n, h, w], 'int32'), cls);
         const at = tf.slice(lg, [0, Math.floor(pos / w), pos % w, 0], [n, 1, 1, K]);

@@ -41,6 +41,30 @@ const lookupOp = tf.customGrad((...inputs: Inputs) => {
   };
 });
 
+/** value table[idx] (rows); gradient to the table: the rows' gradients summed per index (none to idx). */
+const gatherRowsOp = tf.customGrad((...inputs: Inputs) => {
+  const [table, idx] = inputs as [tf.Tensor2D, tf.Tensor1D];
+  const save = inputs[2] as tf.GradSaveFunc;
+  save([idx]);
+  return {
+    value: tf.gather(table, idx),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+      tf.unsortedSegmentSum(dy, saved[0] as tf.Tensor1D, table.shape[0]), // [K, d]
+      tf.zeros(idx.shape, 'float32'),
+    ],
+  };
+});
+
+/**
+ * Rows of `table` [K, d] at int32 `indices` [N] → [N, d], with the gradient of onehot(indices)·table
+ * to the table (each row's gradient added to its code's row) and none to the indices, which may
+ * depend on a watched tensor (argMin of z). It saves only the [N] indices for the backward pass,
+ * where onehot·table kept an [N, K] one-hot; the value is exactly table[indices].
+ */
+export function gatherRows(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
+  return gatherRowsOp(table, indices) as tf.Tensor2D;
+}
+
 /**
  * Rows of `table` [K, d] at int32 `indices` [N] → [N, d], with no gradient. tf.gather's own
  * gradient fails when the indices depend on a watched tensor (e.g. argMin of z under tf.grad).

@@ -26,13 +26,14 @@
  * non-trainable variable (`vq.trainableVariables()` is empty) and receives no gradient.
  */
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize, perplexityAndUsage, squaredDistances } from './distance';
+import { assignCodes, l2Normalize, perplexityAndUsage, squaredDistances } from './distance';
+import { checkVQMemory } from './memory';
 import { CodebookEma, replaceRows } from './ema';
 import { kmeans } from './kmeans';
 import { EMA_OPTIONS, ResolvedVQOptions, VectorQuantizerOptions, resolveVQOptions } from './options';
 import { Rng } from '../rng';
 import { CodebookStats } from './stats';
-import { lookupRows, stopGradient, straightThrough } from './ste';
+import { gatherRows, lookupRows, stopGradient, straightThrough } from './ste';
 import { rotateTo } from './rotation';
 import { assertAlive, assertBackend, assertFinite, checkIndices, checkVectors, is, OptionsOf, resolveOptions } from '../validate';
 
@@ -134,29 +135,33 @@ export class VectorQuantizer {
     const { training } = resolveOptions('VectorQuantizer.forward(z, options)', FORWARD_OPTIONS, opts);
     checkVectors('VectorQuantizer.forward(z)', z, this.dim);
     if (this.checkFinite) assertFinite('VectorQuantizer.forward(z)', z);
+    const lead = z.shape.slice(0, -1);
+    const N = lead.reduce((a, b) => a * b, 1);
+    checkVQMemory('VectorQuantizer.forward(z)', N, this.codebookSize, this.dim);
     // k-means placement happens on the first *training* batch: evaluation changes no state.
     if (this.awaitingKmeans && training) this.initFromData(z);
     const o = this.options;
-    const lead = z.shape.slice(0, -1);
     return tf.tidy(() => {
       const x = this.space(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D); // [N, dim]
       // A snapshot of the codebook: the EMA/restart assignments below must not change what the tape saw.
       const snap = o.ema ? stopGradient(this.codebook) : this.codebook.clone(); // [K, dim]
       const e = o.distance === 'cosine' ? l2Normalize(snap) : snap; // [K, dim]
-      const d = squaredDistances(x, e); // [N, K]
-      const idx = tf.argMin(d, 1) as tf.Tensor1D; // [N]
-      const onehot = tf.cast(tf.oneHot(idx, this.codebookSize), 'float32') as tf.Tensor2D; // [N, K]
-      const zq = tf.matMul(onehot, e); // [N, dim]: one-hot·codebook trains on wasm (a gather's gradient does not)
+      // seed 000: p̄ = mean_n softmax(−d / T) with d the squared distances [N, K]; one op whose
+      // backward keeps only the softmax (see assignCodes), and the nearest codes idx [N].
+      const { indices: idx, softUsage: pbar } = assignCodes(x, e, o.entropyTemperature); // [N], [K]
+      // z_q = e[idx] [N, dim], the value of onehot·e, with its gradient to e summed per code (saves idx, not a one-hot)
+      const zq = gatherRows(e, idx);
       const commitLoss = tf.mean(tf.square(tf.sub(x, stopGradient(zq)))) as tf.Scalar;
       const codebookLoss = tf.mean(tf.square(tf.sub(stopGradient(x), zq))) as tf.Scalar;
-      // ginka-generator: p̄ = mean_n softmax(−d / T), entropyLoss = Σ p̄ log(p̄ + 1e-10) = −H(p̄).
-      const pbar = tf.mean(tf.softmax(tf.div(tf.neg(d), o.entropyTemperature)), 0); // [K]
+      // ginka-generator: entropyLoss = Σ p̄ log(p̄ + 1e-10) = −H(p̄).
       const entropyLoss = tf.sum(tf.mul(pbar, tf.log(tf.add(pbar, 1e-10)))) as tf.Scalar;
       // Under EMA codebookLoss has no gradient at all (sg(z), sg(codebook)): it only adds its value, so
       // curves compare across variants; Sonnet's VectorQuantizerEMA loss is loss − codebookLoss.
       const loss = tf.addN([codebookLoss, tf.mul(commitLoss, o.commitmentWeight), tf.mul(entropyLoss, o.entropyWeight)]) as tf.Scalar;
-      const { perplexity, usage } = perplexityAndUsage(tf.mean(onehot, 0) as tf.Tensor1D);
-      if (training) this.trainStep(x, onehot, idx);
+      // Batch code frequencies [K] from a one-hot that lives only here (no gradient, freed at once).
+      const freq = tf.tidy(() => tf.mean(tf.cast(tf.oneHot(idx, this.codebookSize), 'float32'), 0) as tf.Tensor1D);
+      const { perplexity, usage } = perplexityAndUsage(freq);
+      if (training) this.trainStep(x, idx);
       return {
         // the same value either way; only the gradient to x differs (rotation.ts)
         quantized: tf.reshape(o.gradient === 'rotation' ? rotateTo(x, zq) : straightThrough(x, zq), z.shape),
@@ -171,6 +176,7 @@ export class VectorQuantizer {
     this.assertAlive();
     checkVectors('VectorQuantizer.encode(z)', z, this.dim);
     if (this.checkFinite) assertFinite('VectorQuantizer.encode(z)', z);
+    checkVQMemory('VectorQuantizer.encode(z)', z.size / this.dim, this.codebookSize, this.dim, { withGradient: false });
     return tf.tidy(() => {
       const x = this.space(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D);
       const e = this.codes();
@@ -216,12 +222,13 @@ export class VectorQuantizer {
     return this.options.distance === 'cosine' ? l2Normalize(zFlat) : zFlat;
   }
 
-  /** EMA step (Sonnet), then dead-code restarts (Jukebox), then stats. x: [N, dim], onehot: [N, K], idx: [N]. */
-  private trainStep(x: tf.Tensor2D, onehot: tf.Tensor2D, idx: tf.Tensor1D): void {
+  /** EMA step (Sonnet), then dead-code restarts (Jukebox), then stats. x: [N, dim], idx: [N]. */
+  private trainStep(x: tf.Tensor2D, idx: tf.Tensor1D): void {
     const ema = this.emaState;
     const o = this.options;
     if (ema) {
       tf.tidy(() => {
+        const onehot = tf.cast(tf.oneHot(idx, this.codebookSize), 'float32') as tf.Tensor2D; // [N, K], no gradient
         const counts = tf.sum(onehot, 0) as tf.Tensor1D; // [K]
         const sums = o.ema ? (tf.matMul(onehot, x, true, false) as tf.Tensor2D) : null; // [K, dim]
         ema.update(counts, sums);

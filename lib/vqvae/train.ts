@@ -8,8 +8,9 @@ import { VQVAE } from './model';
 import { codeStats } from '../metrics';
 import { mulberry32, permutation } from '../rng';
 import {
-  OptionsOf, ResolvedOf, assertAlive, assertBackend, assertFinite, describe, is, resolveOptions,
+  OptionsOf, ResolvedOf, assertAlive, assertBackend, assertFinite, checkInt, describe, is, resolveOptions,
 } from '../validate';
+import { interruptGuard } from '../interrupt';
 
 /** TrainProgress fields every step's metrics carry. */
 export interface TrainProgress {
@@ -77,6 +78,8 @@ export const BATCHED_OPTIONS = {
 
 /** The batches of one epoch: a seeded permutation of 0..n−1 cut into `batchSize` pieces. */
 export function epochBatches(n: number, batchSize: number, rand: () => number, dropLast = false): Int32Array[] {
+  checkInt('epochBatches(n)', n, 0);
+  checkInt('epochBatches(batchSize)', batchSize);
   const p = permutation(n, rand);
   const out: Int32Array[] = [];
   for (let i = 0; i < n; i += batchSize) {
@@ -157,11 +160,14 @@ export abstract class TrainerBase<M extends TrainProgress> {
     const total = Math.min(epochs * spe, opts.maxSteps ?? Infinity);
     const start = performance.now();
     const out: M[] = [];
+    const check = interruptGuard('fit');
+    const done = () => `${out.length} of ${total} steps`;
     for (let e = 0; e < epochs && out.length < total; e++) {
       const batches = epochBatches(n, this.batchSize, this.rand, this.dropLast);
       let last: M | undefined;
       for (let s = 0; s < batches.length && out.length < total; s++) {
         if (opts.signal?.aborted) return out;
+        await check(done);
         const t0 = performance.now();
         const r = await this.stepOn(batches[s]);
         const now = performance.now();
@@ -176,7 +182,10 @@ export abstract class TrainerBase<M extends TrainProgress> {
         if (opts.onStep) await opts.onStep(last);
         await nextTick();
       }
-      if (last && opts.onEpoch) await opts.onEpoch(this.epoch, last);
+      if (last && opts.onEpoch) {
+        await check(done);
+        await opts.onEpoch(this.epoch, last);
+      }
       if (last?.stepInEpoch === spe) this.epoch++;
     }
     return out;
@@ -255,7 +264,9 @@ export async function evaluateVQVAE(
   const n = images.shape[0];
   const counts = new Int32Array(model.bottleneck.codebookSize);
   let sse = 0;
+  const check = interruptGuard('evaluateVQVAE');
   for (let i = 0; i < n; i += bs) {
+    await check(() => `${i} of ${n} images`);
     const [se, idx] = tf.tidy(() => {
       const x = images.slice(i, Math.min(bs, n - i));
       const f = model.forward(x, { training: false });
@@ -276,7 +287,14 @@ export async function encodeDataset(model: VQVAE, images: tf.Tensor4D, opts: { b
   const bs = resolveOptions('encodeDataset(model, images, options)', BATCHED_OPTIONS, opts).batchSize;
   model.checkImages('encodeDataset(images)', images);
   const parts: tf.Tensor3D[] = [];
+  const check = interruptGuard('encodeDataset');
   for (let i = 0; i < images.shape[0]; i += bs) {
+    try {
+      await check(() => `${i} of ${images.shape[0]} images`);
+    } catch (e) {
+      tf.dispose(parts);
+      throw e;
+    }
     parts.push(tf.tidy(() => model.encodeIndices(images.slice(i, Math.min(bs, images.shape[0] - i)))));
     await nextTick();
   }

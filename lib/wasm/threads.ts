@@ -26,6 +26,7 @@ import * as path from 'path';
 import * as crypto from 'crypto';
 import * as tf from '@tensorflow/tfjs';
 import * as wasmPkg from '@tensorflow/tfjs-backend-wasm';
+import { writeFileAtomic } from '../io';
 
 const WASM_PRIORITY = 2; // what tfjs-backend-wasm registers itself with
 
@@ -55,11 +56,7 @@ function workerScriptPath(dir: string): string {
   const src = wasmWorkerContents.replace(/\n/g, '\\n');
   const hash = crypto.createHash('sha1').update(src).digest('hex').slice(0, 12);
   const file = path.join(os.tmpdir(), `tfjs-wasm-threaded-simd-worker-${hash}.js`);
-  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== src) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, src);
-    fs.renameSync(tmp, file);
-  }
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== src) writeFileAtomic(file, src);
   return file;
 }
 
