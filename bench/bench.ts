@@ -25,6 +25,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { registerWasmKernels, setWasmThreads, wasmThreadsInUse } from '../lib/wasm/index';
 import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
+import { vqPeakBytes } from '../lib/quantizer/distance';
+import { WASM_HEAP_LIMIT } from '../lib/quantizer/memory';
 import { VQVAE, VQVAETrainer } from '../lib/vqvae/index';
 
 type CaseName = 'vqvae-train-step' | 'vq-layer' | 'fsq-layer';
@@ -149,8 +151,6 @@ async function vqvaeCase(steps: number, warmup: number, batch = 256): Promise<Me
   }
 }
 
-/** Bytes the library's VQ layer keeps alive for its backward pass, roughly: ~24 [N, K] floats. */
-const vqTapeBytes = (n: number, k: number): number => 24 * 4 * n * k;
 
 async function vqCase(steps: number, warmup: number, n: number, backend: string): Promise<Measured> {
   const K = 1024;
@@ -159,9 +159,9 @@ async function vqCase(steps: number, warmup: number, n: number, backend: string)
   let nRun = n;
   // wasm32's heap stops at 4 GiB: run the largest power-of-two fraction of N that fits.
   if (backend === 'wasm') {
-    while (vqTapeBytes(nRun, K) > 3.2e9 && nRun > 1024) nRun = Math.ceil(nRun / 2);
+    while (vqPeakBytes(nRun, K, d, true) > 0.8 * WASM_HEAP_LIMIT && nRun > 1024) nRun = Math.ceil(nRun / 2);
     if (nRun !== n) {
-      note = `N=${nRun}: the layer's backward keeps ~${(vqTapeBytes(n, K) / 2 ** 30).toFixed(1)} GiB of [N,K] tensors at N=${n}, over wasm's 4 GiB heap`;
+      note = `N=${nRun}: the layer's forward and backward need ~${(vqPeakBytes(n, K, d, true) / 2 ** 30).toFixed(1)} GiB at N=${n}, over wasm's 4 GiB heap`;
     }
   }
   const vq = new VectorQuantizer({ codebookSize: K, dim: d, entropyWeight: 0.1, seed: 0, checkFinite: false });
