@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { VQVAE } from './model';
+import { Adam } from '../nn/adam';
 import { codeStats } from '../metrics';
 import { mulberry32, permutation } from '../rng';
 import {
@@ -117,9 +118,9 @@ export function variableGradsOrThrow(f: () => tf.Scalar, vars: tf.Variable[]): {
 }
 
 /** Adam (PyTorch defaults: β1 0.9, β2 0.999, ε 1e-8, as DL-Demos main.py) on variables' gradients. */
-export function adamStep(opt: tf.Optimizer, f: () => tf.Scalar, vars: tf.Variable[]): tf.Scalar {
+export function adamStep(opt: Adam, f: () => tf.Scalar, vars: tf.Variable[]): tf.Scalar {
   const { value, grads } = variableGradsOrThrow(f, vars);
-  opt.applyGradients(grads as unknown as Parameters<tf.Optimizer['applyGradients']>[0]);
+  opt.applyGradients(grads);
   tf.dispose(Object.values(grads));
   return value;
 }
@@ -128,7 +129,7 @@ export function adamStep(opt: tf.Optimizer, f: () => tf.Scalar, vars: tf.Variabl
 export abstract class TrainerBase<M extends TrainProgress> {
   readonly batchSize: number;
   readonly learningRate: number;
-  readonly optimizer: tf.AdamOptimizer;
+  readonly optimizer: Adam;
   readonly history: M[] = [];
   protected readonly rand: () => number;
   protected readonly dropLast: boolean;
@@ -142,7 +143,7 @@ export abstract class TrainerBase<M extends TrainProgress> {
     this.learningRate = opts.learningRate;
     this.dropLast = opts.dropLast;
     this.rand = mulberry32(opts.seed);
-    this.optimizer = tf.train.adam(this.learningRate, 0.9, 0.999, 1e-8);
+    this.optimizer = new Adam(this.learningRate, 0.9, 0.999, 1e-8);
   }
 
   protected assertAlive(): void {

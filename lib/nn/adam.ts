@@ -1,0 +1,65 @@
+/**
+ * Adam (Kingma & Ba 2015) with PyTorch's semantics (torch.optim.Adam; defaults β1 0.9,
+ * β2 0.999, ε 1e-8, as DL-Demos uses it):
+ *
+ *   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²,   w ← w − lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε)
+ *
+ * with the state (m, v, step count t) kept per variable, by name, and created on the variable's
+ * first gradient. A variable that gets no gradient in a step is skipped and its t does not
+ * advance, as PyTorch skips parameters whose .grad is None.
+ *
+ * Why not tf.train.adam: tfjs's AdamOptimizer keeps its moments by *position* in the gradient
+ * list, so a step whose list leaves a variable out (a residual quantizer's dropped stages under
+ * quantizer dropout, say) pairs every later moment with the wrong variable (and fails on the
+ * first shape mismatch).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkNumber, checkPositive } from '../validate';
+
+interface Slot { m: tf.Variable; v: tf.Variable; t: number }
+
+export class Adam {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(readonly learningRate: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon = 1e-8) {
+    checkPositive('Adam(learningRate)', learningRate);
+    checkNumber('Adam(beta1)', beta1, 0, 1, true);
+    checkNumber('Adam(beta2)', beta2, 0, 1, true);
+    checkPositive('Adam(epsilon)', epsilon);
+  }
+
+  /** One step: `grads` maps variable names to their gradients (what tf.variableGrads returns). */
+  applyGradients(grads: tf.NamedTensorMap): void {
+    const vars = tf.engine().registeredVariables;
+    tf.tidy(() => {
+      for (const [name, g] of Object.entries(grads)) {
+        const w = vars[name];
+        if (!w) throw new Error(`Adam.applyGradients(grads): no variable named '${name}'`);
+        let s = this.slots.get(name);
+        if (!s) {
+          s = { m: tf.variable(tf.zerosLike(w), false), v: tf.variable(tf.zerosLike(w), false), t: 0 };
+          this.slots.set(name, s);
+        }
+        s.t += 1;
+        const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1));
+        const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        s.m.assign(m);
+        s.v.assign(v);
+        const mHat = tf.div(m, 1 - this.beta1 ** s.t);
+        const vHat = tf.div(v, 1 - this.beta2 ** s.t);
+        w.assign(tf.sub(w, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), this.learningRate)));
+      }
+    });
+  }
+
+  /** Steps taken by the variable `name` (0 before its first gradient). */
+  stepsOf(name: string): number {
+    return this.slots.get(name)?.t ?? 0;
+  }
+
+  /** Free the moments. */
+  dispose(): void {
+    for (const s of this.slots.values()) tf.dispose([s.m, s.v]);
+    this.slots.clear();
+  }
+}
