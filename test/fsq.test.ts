@@ -41,7 +41,7 @@ for (const backend of TEST_AND_CPU) {
       fsq.dispose();
     });
 
-    test('quantize: extremes per L, and exactly L distinct codes over a sweep (L = 2 … 8)', () => {
+    test('quantize: extremes per L, and exactly L distinct codes over a sweep (L = 3 … 8)', () => {
       const fsq = new FSQ({ levels: [3, 4, 5, 8] });
       const z = tf.tensor2d([[-10, -10, -10, -10], [0, 0, 0, 0], [10, 10, 10, 10]]);
       const q = fsq.quantize(z);
@@ -49,7 +49,7 @@ for (const backend of TEST_AND_CPU) {
       same(vals(q), [-1, -1, -1, -1, 0, 0, 0, 0, 1, 0.5, 1, 0.75], 'extremes');
       tf.dispose([z, q]);
       fsq.dispose();
-      const levels = [2, 3, 4, 5, 6, 7, 8];
+      const levels = [3, 4, 5, 6, 7, 8];
       const sweep = new FSQ({ levels });
       const grid = tf.tidy(() => tf.tile(tf.reshape(tf.linspace(-6, 6, 2001), [-1, 1]), [1, levels.length]));
       const codes = sweep.quantize(grid).arraySync() as number[][];
@@ -85,7 +85,7 @@ for (const backend of TEST_AND_CPU) {
     });
 
     test('levelsFor below 2^8: exact powers of two, at most 8 levels, fewest channels, even bits', () => {
-      const want: Record<number, number[]> = { 2: [2], 4: [4], 8: [8], 16: [4, 4], 32: [8, 4], 64: [8, 8], 128: [8, 4, 4] };
+      const want: Record<number, number[]> = { 4: [4], 8: [8], 16: [4, 4], 32: [8, 4], 64: [8, 8], 128: [8, 4, 4] };
       for (const [size, levels] of Object.entries(want)) {
         const got = FSQ.levelsFor(Number(size));
         assert.deepEqual(got, levels, `levelsFor(${size})`);
@@ -94,6 +94,46 @@ for (const backend of TEST_AND_CPU) {
       const a = FSQ.levelsFor(32);
       a.push(99);
       assert.deepEqual(FSQ.levelsFor(32), [8, 4], 'returns a copy');
+      for (const size of [2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096, 16384, 65536]) {
+        let got: number[] = [];
+        try { got = FSQ.levelsFor(size); } catch { continue; }
+        assert.ok(got.every((L) => L >= 3), `levelsFor(${size}) = [${got}] has no degenerate 2-level channel`);
+      }
+      assert.throws(() => FSQ.levelsFor(2), /levelsFor\(2\).*stuck.*bound: 'symmetric'/);
+    });
+
+    test("the paper's bound leaves L = 2 stuck; it is refused, and bound 'symmetric' makes 2 and 4 levels work", () => {
+      // Paper bound for L = 2: 0.5005·tanh(z + atanh(0.5/0.5005)) − 0.5 < −0.5 only for z < −atanh(0.999) ≈ −3.8.
+      assert.ok(Math.atanh(0.5 / 0.5005) > 3.7 && Math.atanh(0.5 / 0.5005) < 3.9);
+      assert.throws(() => new FSQ({ levels: [8, 2] }), /include 2.*stuck.*bound: 'symmetric'/);
+      assert.throws(() => new FSQ({ levels: [4], bound: 'round' as never }), /bound must be one of/);
+      const n0 = tf.memory().numTensors;
+      const sym = new FSQ({ levels: [2, 4, 5], bound: 'symmetric' });
+      assert.equal(sym.options.bound, 'symmetric');
+      const grid = tf.tidy(() => tf.tile(tf.reshape(tf.linspace(-6, 6, 2001), [-1, 1]), [1, 3]));
+      const codes = tf.tidy(() => sym.quantize(grid).arraySync() as number[][]);
+      const want = [[-1, 1], [-1, -1 / 3, 1 / 3, 1], [-1, -0.5, 0, 0.5, 1]];
+      want.forEach((w, i) => {
+        const distinct = [...new Set(codes.map((r) => r[i] + 0))].sort((a, b) => a - b);
+        near(distinct, w, 1e-6, 0, `symmetric L = ${[2, 4, 5][i]}`);
+      });
+      // symmetric about z = 0: q(−z) = −q(z), and L = 2 switches at z = 0
+      const pm = tf.tensor2d([[-0.01, -0.01, -0.7], [0.01, 0.01, 0.7]]);
+      const q = tf.tidy(() => vals(sym.quantize(pm)));
+      near(q.slice(0, 3), q.slice(3).map((v) => -v), 1e-7, 0, 'odd symmetry');
+      assert.equal(q[0], -1); assert.equal(q[3], 1);
+      // indices ↔ codes still an exact bijection
+      const cb = sym.implicitCodebook();
+      const idx = sym.codesToIndices(cb);
+      assert.deepEqual(vals(idx), Array.from({ length: 40 }, (_, i) => i));
+      const back = sym.indicesToCodes(idx);
+      assert.ok(tf.tidy(() => tf.all(tf.equal(back, cb)).dataSync()[0]));
+      // straight-through gradient = slope of bound / halfWidth = sech²(z)
+      const g = tf.tidy(() => vals(tf.grad((z: tf.Tensor) => tf.sum(sym.quantize(z)))(pm)));
+      near(g, [-0.01, -0.01, -0.7, 0.01, 0.01, 0.7].map((z) => 1 / Math.cosh(z) ** 2), 1e-5, 1e-5, 'ste gradient');
+      tf.dispose([grid, pm, cb, idx, back]);
+      sym.dispose();
+      assert.equal(tf.memory().numTensors, n0);
     });
 
     test('codes ↔ indices are exact inverses over the whole codebook, every recommended level set', () => {

@@ -44,7 +44,7 @@ const codes = (n: number, K: number): tf.Tensor3D => tf.tensor3d(Array.from({ le
 /** Fresh instances of every stateful public class (small), with their own disposal. */
 function world() {
   const vq = new VectorQuantizer({ codebookSize: 8, dim: 4, seed: 1 });
-  const fsq = new FSQ({ levels: [2, 2], dim: 4, seed: 1 });
+  const fsq = new FSQ({ levels: [3, 3], dim: 4, seed: 1 }); // 2-level channels need bound: 'symmetric'
   const model = new VQVAE({ bottleneck: vq, dim: 4, seed: 1 });
   const trainer = new VQVAETrainer(model, { batchSize: 2 });
   const prior = new GatedPixelCNN({ codebookSize: 8, channels: 4, blocks: 0, seed: 1 });

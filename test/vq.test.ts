@@ -66,6 +66,35 @@ for (const backend of TEST_AND_CPU) {
       vq.dispose();
     });
 
+    test("entropy forms: 'batch' is −H(p̄), 'sample-and-batch' adds mean H(p_n); codebookWeight scales the codebook loss", () => {
+      const z = tf.tensor3d(HAND_Z);
+      const d = HAND_Z.flat().map(([x, y]) => HAND_CB.map(([a, b]) => (x - a) ** 2 + (y - b) ** 2));
+      const soft = d.map((r) => { const m = r.map((v) => Math.exp(-v)); const s = m.reduce((p, q) => p + q); return m.map((v) => v / s); });
+      const pbar = [0, 1, 2, 3].map((k) => soft.reduce((s, r) => s + r[k], 0) / 4);
+      const hBatch = -pbar.reduce((s, p) => s + p * Math.log(p), 0);
+      const hSample = soft.reduce((s, r) => s - r.reduce((t, p) => t + p * Math.log(p), 0), 0) / 4;
+      const batch = handVQ({ entropyWeight: 0.5 });
+      const both = handVQ({ entropyWeight: 0.5, entropyForm: 'sample-and-batch', codebookWeight: 0 });
+      const ob = batch.forward(z, { training: false });
+      const os = both.forward(z, { training: false });
+      const ents = batch.softAssignmentEntropies(z);
+      near([ents.batch, ents.sample], [hBatch, hSample], 1e-6, 1e-5, 'softAssignmentEntropies');
+      near(num(ob.entropyLoss), -hBatch, 1e-6, 1e-5, 'batch form');
+      near(num(os.entropyLoss), hSample - hBatch, 1e-6, 1e-5, 'sample-and-batch form');
+      near(num(ob.loss), 0.0475 * 1.25 - 0.5 * hBatch, 1e-6, 1e-5, 'loss, batch form');
+      near(num(os.loss), 0.0475 * 0.25 + 0.5 * (hSample - hBatch), 1e-6, 1e-5, 'loss without the codebook term');
+      // codebookWeight 0: the codebook's gradient comes from the entropy term alone
+      const noCb = handVQ({ codebookWeight: 0 });
+      const g0 = tf.tidy(() => vals(tf.variableGrads(() => noCb.forward(z, { training: false }).loss, [noCb.codebook]).grads[noCb.codebook.name]));
+      assert.ok(g0.every((v) => v === 0), 'no codebook loss, no entropy term: no codebook gradient');
+      noCb.dispose();
+      assert.throws(() => handVQ({ entropyForm: 'sample' }), /entropyForm must be one of/);
+      assert.throws(() => handVQ({ codebookWeight: -1 }), /codebookWeight/);
+      tf.dispose([z, ob, os]);
+      batch.dispose();
+      both.dispose();
+    });
+
     test('matches float64 numpy reference values of the ginka-generator VectorQuantizer (euclidean and cosine)', () => {
       // Reference: numpy float64 re-implementation of ginka-generator's VectorQuantizer (github.com/unanmed/ginka-generator) (distances, argmin, mse, softmax
       // entropy with 1e-10, Sonnet perplexity) on zdata(12, 3) and cbdata(5, 3).

@@ -15,6 +15,17 @@ import {
   resolveOptions,
 } from '../validate';
 
+/**
+ * 'paper': h·tanh(z + s) − o, then round (Mentzer et al. 2023 and its reference code): odd L gives
+ * −⌊L/2⌋ … ⌊L/2⌋, even L one more level below zero than above. With L = 2 the lower level needs
+ * z < −atanh(0.5 / 0.5005) ≈ −3.8, so a 2-level channel is stuck at 0 on ordinary inputs; the
+ * constructor refuses L = 2 under this bound.
+ * 'symmetric': round(((L − 1)/2)·tanh(z) + (L − 1)/2) − (L − 1)/2, divided by (L − 1)/2: L levels
+ * spread symmetrically over [−1, 1] (−1, −1/3, 1/3, 1 for L = 4; ±1 for L = 2, split at z = 0), the
+ * symmetry-preserving bound of arXiv 2411.19842 §3.2. For odd L it differs from 'paper' only by ε.
+ */
+export type FSQBound = 'paper' | 'symmetric';
+
 /** Levels: a non-empty array of integers ≥ 2 whose product (the codebook size) is at most 2^24. */
 function checkLevels(v: number[], name: string): number[] {
   if (!Array.isArray(v) || v.length === 0 || !v.every((l) => Number.isInteger(l) && l >= 2)) {
@@ -28,8 +39,10 @@ function checkLevels(v: number[], name: string): number[] {
 }
 
 export const FSQ_OPTIONS = {
-  /** Levels L_i per channel, each an integer ≥ 2, at most 2^24 codes in all, e.g. FSQ.levelsFor(1024) = [8, 5, 5, 5]. */
+  /** Levels L_i per channel, each an integer ≥ 2 (≥ 3 under bound 'paper'), at most 2^24 codes in all, e.g. FSQ.levelsFor(1024) = [8, 5, 5, 5]. */
   levels: { check: checkLevels },
+  /** How a channel is bounded before rounding (see FSQBound). Default 'paper'. */
+  bound: { check: is.oneOf<FSQBound>('paper', 'symmetric'), default: 'paper' as FSQBound },
   /** Input/output width; when ≠ levels.length·numCodebooks, learned linear projections map in and out. Default levels.length·numCodebooks. */
   dim: { check: is.int(1), optional: true as const },
   /** Independent FSQ groups per vector (vector-quantize-pytorch's `num_codebooks`). Default 1. */
@@ -99,11 +112,17 @@ export class FSQ {
    * et al. 2023, Table 1). Below 2^8 the paper gives none; for 2^1 … 2^7 this returns ours: the
    * fewest channels of at most 8 levels (the paper's largest), every level a power of two so
    * that the grid has exactly `targetSize` codes, the bits spread as evenly as possible, larger
-   * levels first: 32 → [8, 4], 64 → [8, 8], 128 → [8, 4, 4].
+   * levels first: 32 → [8, 4], 64 → [8, 8], 128 → [8, 4, 4]. Never a 2-level channel (stuck under
+   * the paper's bound, see FSQBound): 2 throws, and no other size needs one.
    */
   static levelsFor(targetSize: number): number[] {
     const l = RECOMMENDED[targetSize];
     if (l) return [...l];
+    if (targetSize === 2) {
+      throw new Error('FSQ.levelsFor(2): the only 2-code grid is one channel of 2 levels, which the paper\'s bound leaves ' +
+        'stuck at one level (inputs must fall below about −3.8 to reach the other); use ' +
+        "new FSQ({ levels: [2], bound: 'symmetric' }) for a working 1-bit channel");
+    }
     const bits = Number.isInteger(targetSize) && targetSize >= 2 && targetSize <= 128 ? Math.log2(targetSize) : NaN;
     if (!Number.isInteger(bits)) {
       throw new Error(`FSQ.levelsFor(targetSize): expected 256, 1024, 4096, 16384 or 65536 ` +
@@ -116,6 +135,10 @@ export class FSQ {
   constructor(options: FSQOptions) {
     const opts = (this.options = resolveOptions('FSQ', FSQ_OPTIONS, options));
     const levels = opts.levels;
+    if (opts.bound === 'paper' && levels.includes(2)) {
+      throw new Error(`FSQ: levels ${describe(levels)} include 2, which the paper's bound leaves stuck at one level ` +
+        "(inputs must fall below about −3.8 to reach the other); use bound: 'symmetric' or at least 3 levels");
+    }
     this.levels = levels;
     this.numCodebooks = opts.numCodebooks;
     this.codebookDim = levels.length;
@@ -143,6 +166,10 @@ export class FSQ {
   bound(z: tf.Tensor): tf.Tensor {
     this.assertAlive();
     checkVectors('FSQ.bound(z)', z, this.codebookDim);
+    if (this.options.bound === 'symmetric') {
+      // ((L − 1)/2)·tanh(z): rounding bound + (L − 1)/2 gives the digits 0 … L − 1, split symmetrically about z = 0.
+      return tf.tidy(() => tf.mul(tf.tanh(z), tf.tensor1d(this.halfWidth())));
+    }
     const eps = 1e-3;
     const halfL = this.levels.map((L) => ((L - 1) * (1 + eps)) / 2);
     const offset = this.levels.map((L) => (L % 2 === 0 ? 0.5 : 0));
@@ -155,6 +182,12 @@ export class FSQ {
   quantize(z: tf.Tensor): tf.Tensor {
     this.assertAlive();
     checkVectors('FSQ.quantize(z)', z, this.codebookDim);
+    if (this.options.bound === 'symmetric') {
+      return tf.tidy(() => {
+        const hw = tf.tensor1d(this.halfWidth()); // (L − 1)/2
+        return tf.div(tf.sub(roundSte(tf.add(this.bound(z), hw)), hw), hw);
+      });
+    }
     return tf.tidy(() => tf.div(roundSte(this.bound(z)), tf.tensor1d(this.halfWidth())));
   }
 
@@ -275,7 +308,7 @@ export class FSQ {
 
   /** ⌊L_i/2⌋ per channel. */
   private halfWidth(): number[] {
-    return this.levels.map((L) => Math.floor(L / 2));
+    return this.levels.map((L) => (this.options.bound === 'symmetric' ? (L - 1) / 2 : Math.floor(L / 2)));
   }
 
   /** x·W + b, or x unchanged without projections.   [N, in] → [N, out] */

@@ -5,9 +5,9 @@
 export { VectorQuantizer, FORWARD_OPTIONS } from './vq';
 export type { VQOutput, VQForwardOptions } from './vq';
 export { FSQ, FSQ_OPTIONS } from './fsq';
-export type { FSQOptions, FSQOutput } from './fsq';
+export type { FSQOptions, FSQOutput, FSQBound } from './fsq';
 export { VQ_OPTIONS, EMA_OPTIONS } from './options';
-export type { VectorQuantizerOptions, EmaOptions, CodebookInit, CodebookDistance, VQGradient, ResolvedVQOptions } from './options';
+export type { VectorQuantizerOptions, EmaOptions, CodebookInit, CodebookDistance, VQGradient, EntropyForm, ResolvedVQOptions } from './options';
 export { ResidualVQ, RESIDUAL_VQ_OPTIONS } from './residual';
 export type { ResidualVQOptions, ResidualVQOutput } from './residual';
 export { LFQ, LFQ_OPTIONS } from './lfq';
@@ -22,3 +22,5 @@ export { stopGradient, straightThrough, roundSte, lookupRows } from './ste';
 export { squaredDistances, l2Normalize } from './distance';
 export { kmeans, KMEANS_OPTIONS } from './kmeans';
 export type { KMeansOptions } from './kmeans';
+export { trainQuantizer, TRAIN_QUANTIZER_OPTIONS } from './train';
+export type { TrainQuantizerOptions, TrainQuantizerResult, TrainStepInfo } from './train';

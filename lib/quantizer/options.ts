@@ -9,6 +9,12 @@ export type CodebookInit = 'uniform' | 'normal' | 'kmeans';
 export type CodebookDistance = 'euclidean' | 'cosine';
 /** How the gradient crosses the quantizer: straight-through copy, or the rotation trick (rotation.ts). */
 export type VQGradient = 'ste' | 'rotation';
+/**
+ * 'batch': −H(p̄), the batch-average entropy only (ginka-generator's entropy VQ).
+ * 'sample-and-batch': mean_n H(p_n) − H(p̄), the standard form (MaskGIT / MAGVIT-v2 LFQ): each
+ * sample's soft assignment sharp, the batch's average spread.
+ */
+export type EntropyForm = 'batch' | 'sample-and-batch';
 
 /** Options of the EMA codebook update. */
 export const EMA_OPTIONS = {
@@ -24,13 +30,20 @@ export const VQ_OPTIONS = {
   codebookSize: { check: is.int(1, MAX_CODEBOOK_SIZE) },
   /** Length of each vector and code (≥ 1). */
   dim: { check: is.int(1) },
-  /** β in loss = codebookLoss + β·commitLoss + entropyWeight·entropyLoss (≥ 0). Default 0.25. */
+  /** β in loss = codebookWeight·codebookLoss + β·commitLoss + entropyWeight·entropyLoss (≥ 0). Default 0.25. */
   commitmentWeight: { check: is.number(0), default: 0.25 },
+  /**
+   * Weight of the codebook loss (≥ 0). Default 1. 0 drops it, as ginka-generator's entropy VQ
+   * does (its codebook then learns from the entropy term alone).
+   */
+  codebookWeight: { check: is.number(0), default: 1 },
   /**
    * Weight of the soft-assignment entropy term (≥ 0), as in ginka-generator's VectorQuantizer
    * (github.com/unanmed/ginka-generator). Default 0 (reported, not trained).
    */
   entropyWeight: { check: is.number(0), default: 0 },
+  /** Which entropy term entropyLoss is (see EntropyForm). Default 'batch'. */
+  entropyForm: { check: is.oneOf<EntropyForm>('batch', 'sample-and-batch'), default: 'batch' as EntropyForm },
   /** Temperature T (> 0) of softmax(−d / T) in the entropy term. Default 1. */
   entropyTemperature: { check: is.positive, default: 1 },
   /** 'uniform': U(−1/K, 1/K) as in DL-Demos and ginka-generator; 'normal': N(0, 1); 'kmeans': k-means on the first batch. Default 'uniform'. */

@@ -47,9 +47,12 @@ export type VQOutput = {
   commitLoss: tf.Scalar;
   /** mean((sg(z) − z_q)²), unweighted.   [] */
   codebookLoss: tf.Scalar;
-  /** Σ_k p̄_k log(p̄_k + 1e-10), p̄ = mean softmax(−d / T); unweighted (ginka-generator).   [] */
+  /**
+   * Unweighted entropy term, p_n = softmax(−d(z_n, ·) / T), p̄ = mean_n p_n. entropyForm 'batch':
+   * Σ_k p̄_k log(p̄_k + 1e-10) = −H(p̄) (ginka-generator); 'sample-and-batch': mean_n H(p_n) − H(p̄).   []
+   */
   entropyLoss: tf.Scalar;
-  /** codebookLoss + β·commitLoss + entropyWeight·entropyLoss (under EMA the first term has no gradient).   [] */
+  /** codebookWeight·codebookLoss + β·commitLoss + entropyWeight·entropyLoss (under EMA the first term has no gradient).   [] */
   loss: tf.Scalar;
   /** exp(−Σ p log p) of this batch's hard assignment frequencies.   [] */
   perplexity: tf.Scalar;
@@ -153,11 +156,13 @@ export class VectorQuantizer {
       const zq = gatherRows(e, idx);
       const commitLoss = tf.mean(tf.square(tf.sub(x, stopGradient(zq)))) as tf.Scalar;
       const codebookLoss = tf.mean(tf.square(tf.sub(stopGradient(x), zq))) as tf.Scalar;
-      // ginka-generator: entropyLoss = Σ p̄ log(p̄ + 1e-10) = −H(p̄).
-      const entropyLoss = tf.sum(tf.mul(pbar, tf.log(tf.add(pbar, 1e-10)))) as tf.Scalar;
+      // ginka-generator: Σ p̄ log(p̄ + 1e-10) = −H(p̄).
+      const negBatchEntropy = tf.sum(tf.mul(pbar, tf.log(tf.add(pbar, 1e-10)))) as tf.Scalar;
+      // MaskGIT / MAGVIT-v2 LFQ also minimise each sample's entropy H(p_n) (opt-in: it keeps an [N, K] tensor for the gradient).
+      const entropyLoss = (o.entropyForm === 'batch' ? negBatchEntropy : tf.add(sampleEntropyOf(x, e, o.entropyTemperature), negBatchEntropy)) as tf.Scalar;
       // Under EMA codebookLoss has no gradient at all (sg(z), sg(codebook)): it only adds its value, so
       // curves compare across variants; Sonnet's VectorQuantizerEMA loss is loss − codebookLoss.
-      const loss = tf.addN([codebookLoss, tf.mul(commitLoss, o.commitmentWeight), tf.mul(entropyLoss, o.entropyWeight)]) as tf.Scalar;
+      const loss = tf.addN([tf.mul(codebookLoss, o.codebookWeight), tf.mul(commitLoss, o.commitmentWeight), tf.mul(entropyLoss, o.entropyWeight)]) as tf.Scalar;
       // Batch code frequencies [K] from a one-hot that lives only here (no gradient, freed at once).
       const freq = tf.tidy(() => tf.mean(tf.cast(tf.oneHot(idx, this.codebookSize), 'float32'), 0) as tf.Tensor1D);
       const { perplexity, usage } = perplexityAndUsage(freq);
@@ -168,6 +173,25 @@ export class VectorQuantizer {
         indices: tf.reshape(idx, lead),
         commitLoss, codebookLoss, entropyLoss, loss, perplexity, usage,
       };
+    });
+  }
+
+  /**
+   * The two entropies of the soft assignments p_n = softmax(−d(z_n, ·) / T), in nats, as plain
+   * numbers: `batch` = H(p̄) of their average (log K when spread evenly) and `sample` = mean_n H(p_n)
+   * (0 when every p_n is one-hot, log K when every p_n is flat). No gradient, no side effects.
+   */
+  softAssignmentEntropies(z: tf.Tensor): { batch: number; sample: number } {
+    this.assertAlive();
+    checkVectors('VectorQuantizer.softAssignmentEntropies(z)', z, this.dim);
+    checkVQMemory('VectorQuantizer.softAssignmentEntropies(z)', z.size / this.dim, this.codebookSize, this.dim, { withGradient: false });
+    return tf.tidy(() => {
+      const x = this.space(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D);
+      const e = this.codes();
+      const p = tf.softmax(tf.div(tf.neg(squaredDistances(x, e)), this.options.entropyTemperature)); // [N, K]
+      const pbar = tf.mean(p, 0);
+      const batch = tf.neg(tf.sum(tf.mul(pbar, tf.log(tf.add(pbar, 1e-10)))));
+      return { batch: batch.dataSync()[0], sample: sampleEntropyOf(x, e, this.options.entropyTemperature).dataSync()[0] };
     });
   }
 
@@ -262,4 +286,12 @@ export class VectorQuantizer {
   private assertAlive(): void {
     assertAlive('VectorQuantizer', this.disposed);
   }
+}
+
+/** mean_n H(p_n) in nats, p_n = softmax(−d(x_n, ·) / T): x [N, dim], e [K, dim] → []. Differentiable. */
+function sampleEntropyOf(x: tf.Tensor2D, e: tf.Tensor2D, temperature: number): tf.Scalar {
+  return tf.tidy(() => {
+    const logits = tf.div(tf.neg(squaredDistances(x, e)), temperature); // [N, K]
+    return tf.neg(tf.mean(tf.sum(tf.mul(tf.softmax(logits), tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  });
 }
