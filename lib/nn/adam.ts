@@ -16,7 +16,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkNumber, checkPositive } from '../validate';
 
-interface Slot { m: tf.Variable; v: tf.Variable; t: number }
+/**
+ * β1^t and β2^t are kept as float32 running products, as tfjs's AdamOptimizer keeps them, so
+ * that with every variable in every step the two give bit-identical weights.
+ */
+interface Slot { m: tf.Variable; v: tf.Variable; t: number; acc1: number; acc2: number }
 
 export class Adam {
   private readonly slots = new Map<string, Slot>();
@@ -37,7 +41,7 @@ export class Adam {
         if (!w) throw new Error(`Adam.applyGradients(grads): no variable named '${name}'`);
         let s = this.slots.get(name);
         if (!s) {
-          s = { m: tf.variable(tf.zerosLike(w), false), v: tf.variable(tf.zerosLike(w), false), t: 0 };
+          s = { m: tf.variable(tf.zerosLike(w), false), v: tf.variable(tf.zerosLike(w), false), t: 0, acc1: Math.fround(this.beta1), acc2: Math.fround(this.beta2) };
           this.slots.set(name, s);
         }
         s.t += 1;
@@ -45,9 +49,11 @@ export class Adam {
         const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         s.m.assign(m);
         s.v.assign(v);
-        const mHat = tf.div(m, 1 - this.beta1 ** s.t);
-        const vHat = tf.div(v, 1 - this.beta2 ** s.t);
-        w.assign(tf.sub(w, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), this.learningRate)));
+        const mHat = tf.div(m, Math.fround(1 - s.acc1)); // 1 − β1^t
+        const vHat = tf.div(v, Math.fround(1 - s.acc2));
+        w.assign(tf.add(w, tf.mul(-this.learningRate, tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)))));
+        s.acc1 = Math.fround(s.acc1 * Math.fround(this.beta1));
+        s.acc2 = Math.fround(s.acc2 * Math.fround(this.beta2));
       }
     });
   }
