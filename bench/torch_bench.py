@@ -2,9 +2,9 @@
 """PyTorch side of `npm run bench` (bench/bench.ts runs it; it installs nothing).
 
 Three cases, the same computations as the TypeScript side:
-  vqvae-train-step  the seed 004 VQ-VAE (DL-Demos MNIST config: dim 32, K 32, batch 256,
+  vqvae-train-step  the VQ-VAE of DL-Demos (its MNIST config: dim 32, K 32, batch 256,
                     28x28x1, Adam 2e-4, beta 0.25): one optimizer step, images/s
-  vq-layer          VectorQuantizer forward+backward with the entropy term (seed 000):
+  vq-layer          VectorQuantizer forward+backward with the entropy term (ginka-generator's form):
                     N=65,536, d=64, K=1,024: vectors/s
   fsq-layer         FSQ forward+backward, levels [8,5,5,5], dim 64 (projections in/out),
                     same N: vectors/s
@@ -24,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-# ---------------------------------------------------------------- seed 004 VQ-VAE
+# ---------------------------------------------------------------- the DL-Demos VQ-VAE
 class ResidualBlock(nn.Module):
     def __init__(self, dim):
         super().__init__()
@@ -91,7 +91,7 @@ def vqvae_case(steps, warmup, batch=256):
             "ms": statistics.median(ms), "value": batch * 1000.0 / statistics.median(ms), "samples_ms": ms}
 
 
-# ---------------------------------------------------------------- seed 000 VQ layer
+# ---------------------------------------------------------------- the VQ layer with ginka-generator's entropy term
 class VectorQuantizer(nn.Module):
     def __init__(self, K, d_z, temp=1.0, beta=0.25, entropy_weight=0.1):
         super().__init__()
@@ -133,7 +133,7 @@ def vq_case(steps, warmup, n=65536, d=64, k=1024):
             "ms": statistics.median(ms), "value": n * 1000.0 / statistics.median(ms), "samples_ms": ms}
 
 
-# ---------------------------------------------------------------- seed 001 FSQ
+# ---------------------------------------------------------------- FSQ (Mentzer et al. 2023, lucidrains-style)
 def round_ste(z):
     zhat = z.round()
     return z + (zhat - z).detach()

@@ -143,7 +143,7 @@ out["rvq"] = rvq_cases
 
 # ---------------------------------------------------------------- residual FSQ
 # vector-quantize-pytorch's ResidualFSQ hard-codes preserve_symmetry=True and a hard clamp; the
-# library's residual FSQ uses its seed-001 FSQ (= vector-quantize-pytorch's FSQ with defaults), so
+# library's residual FSQ uses its FSQ (= vector-quantize-pytorch's FSQ with defaults), so
 # the reference is ResidualFSQ's own loop (residual_fsq.py, forward) over default FSQ layers:
 #   quantized = layer(residual / scale) * scale; residual -= quantized.detach(); out += quantized
 levels = [5, 4, 3]

@@ -18,7 +18,7 @@
  * passed on is detached, so ∂ẑ/∂z is the sum over active stages (n·I for plain STE stages).
  *
  * Deliberate differences: vector-quantize-pytorch's ResidualFSQ hard-codes FSQ's
- * `preserve_symmetry` and a hard clamp; here the stages are this library's FSQ (seed-001 tanh
+ * `preserve_symmetry` and a hard clamp; here the stages are this library's FSQ (lucidrains-style tanh
  * bound, = vector-quantize-pytorch's FSQ with its defaults). No projections in/out, no beam
  * search. With a shared VQ codebook each stage's training forward applies its own EMA step in
  * turn (vector-quantize-pytorch accumulates all stages' vectors into one EMA update).

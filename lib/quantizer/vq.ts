@@ -149,7 +149,7 @@ export class VectorQuantizer {
       // A snapshot of the codebook: the EMA/restart assignments below must not change what the tape saw.
       const snap = o.ema ? stopGradient(this.codebook) : this.codebook.clone(); // [K, dim]
       const e = o.distance === 'cosine' ? l2Normalize(snap) : snap; // [K, dim]
-      // seed 000: p̄ = mean_n softmax(−d / T) with d the squared distances [N, K]; one op whose
+      // ginka-generator's entropy term: p̄ = mean_n softmax(−d / T) with d the squared distances [N, K]; one op whose
       // backward keeps only the softmax (see assignCodes), and the nearest codes idx [N].
       const { indices: idx, softUsage: pbar } = assignCodes(x, e, o.entropyTemperature); // [N], [K]
       // z_q = e[idx] [N, dim], the value of onehot·e, with its gradient to e summed per code (saves idx, not a one-hot)

@@ -156,9 +156,9 @@ export abstract class TrainerBase<M extends TrainProgress> {
   protected async loop(n: number, opts: FitOptions<M>): Promise<M[]> {
     this.assertAlive();
     const { epochs } = resolveOptions(`${this.owner}.fit(options)`, FIT_OPTIONS, opts);
-    const spe = this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
-    if (spe < 1) throw new Error(`fit: ${n} examples is fewer than one batch of ${this.batchSize}`);
-    const total = Math.min(epochs * spe, opts.maxSteps ?? Infinity);
+    const stepsPerEpoch = this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+    if (stepsPerEpoch < 1) throw new Error(`fit: ${n} examples is fewer than one batch of ${this.batchSize}`);
+    const total = Math.min(epochs * stepsPerEpoch, opts.maxSteps ?? Infinity);
     const start = performance.now();
     const out: M[] = [];
     const check = interruptGuard('fit');
@@ -174,7 +174,7 @@ export abstract class TrainerBase<M extends TrainProgress> {
         const now = performance.now();
         const elapsedSec = (now - start) / 1000;
         last = {
-          ...r, step: this.history.length + 1, epoch: this.epoch, stepInEpoch: s + 1, stepsPerEpoch: spe,
+          ...r, step: this.history.length + 1, epoch: this.epoch, stepInEpoch: s + 1, stepsPerEpoch,
           imagesPerSec: (1000 * batches[s].length) / (now - t0), elapsedSec,
           etaSec: (elapsedSec / (out.length + 1)) * (total - out.length - 1),
         } as M;
@@ -187,7 +187,7 @@ export abstract class TrainerBase<M extends TrainProgress> {
         await check(done);
         await opts.onEpoch(this.epoch, last);
       }
-      if (last?.stepInEpoch === spe) this.epoch++;
+      if (last?.stepInEpoch === stepsPerEpoch) this.epoch++;
     }
     return out;
   }
