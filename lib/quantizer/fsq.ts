@@ -9,9 +9,9 @@ import { perplexityAndUsage } from './distance';
 import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { roundSte } from './ste';
-import { FORWARD_OPTIONS, VQForwardOptions } from './vq';
+import { checkForwardInput, VQForwardOptions } from './vq';
 import {
-  MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, assertFinite, checkIndices, checkVectors, describe, is,
+  MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, checkIndices, checkVectors, describe, is,
   resolveOptions,
 } from '../validate';
 
@@ -265,9 +265,7 @@ export class FSQ {
   /** z: [..., dim] → FSQOutput. Training mode (default) records `stats`. */
   forward(z: tf.Tensor, opts: VQForwardOptions = {}): FSQOutput {
     this.assertAlive();
-    const { training } = resolveOptions('FSQ.forward(z, options)', FORWARD_OPTIONS, opts);
-    checkVectors('FSQ.forward(z)', z, this.dim);
-    if (this.checkFinite) assertFinite('FSQ.forward(z)', z);
+    const training = checkForwardInput('FSQ', z, this.dim, opts, this.checkFinite);
     const lead = z.shape.slice(0, -1);
     const c = this.numCodebooks;
     return tf.tidy(() => {

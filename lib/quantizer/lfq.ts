@@ -22,9 +22,9 @@ import { perplexityAndUsage } from './distance';
 import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { straightThrough } from './ste';
-import { FORWARD_OPTIONS, VQForwardOptions } from './vq';
+import { checkForwardInput, VQForwardOptions } from './vq';
 import {
-  MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, assertFinite, checkIndices, checkInt,
+  MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, checkIndices, checkInt,
   checkVectors, describe, is, resolveOptions,
 } from '../validate';
 
@@ -234,9 +234,7 @@ export class LFQ {
   /** z: [..., dim] → LFQOutput. Training mode (default) records `stats`. */
   forward(z: tf.Tensor, opts: VQForwardOptions = {}): LFQOutput {
     this.alive();
-    const { training } = resolveOptions('LFQ.forward(z, options)', FORWARD_OPTIONS, opts);
-    checkVectors('LFQ.forward(z)', z, this.dim);
-    if (this.checkFinite) assertFinite('LFQ.forward(z)', z);
+    const training = checkForwardInput('LFQ', z, this.dim, opts, this.checkFinite);
     const lead = z.shape.slice(0, -1);
     return tf.tidy(() => {
       const flat = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]

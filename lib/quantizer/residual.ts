@@ -30,9 +30,9 @@ import { VectorQuantizerOptions } from './options';
 import { Rng, childSeed } from '../rng';
 import { CodebookStats } from './stats';
 import { stopGradient } from './ste';
-import { FORWARD_OPTIONS, VQForwardOptions, VectorQuantizer } from './vq';
+import { checkForwardInput, VQForwardOptions, VectorQuantizer } from './vq';
 import {
-  OptionsOf, ResolvedOf, assertAlive, assertBackend, assertFinite, checkIndices, checkInt, checkVectors, describe, is, resolveOptions,
+  OptionsOf, ResolvedOf, assertAlive, assertBackend, checkIndices, checkInt, checkVectors, describe, is, resolveOptions,
 } from '../validate';
 
 /** The FSQ options a residual FSQ stage takes (no projections, numCodebooks or seed). */
@@ -176,9 +176,7 @@ export class ResidualVQ {
    */
   forward(z: tf.Tensor, opts: VQForwardOptions = {}): ResidualVQOutput {
     this.alive();
-    const { training } = resolveOptions('ResidualVQ.forward(z, options)', FORWARD_OPTIONS, opts);
-    checkVectors('ResidualVQ.forward(z)', z, this.dim);
-    if (this.checkFinite) assertFinite('ResidualVQ.forward(z)', z);
+    const training = checkForwardInput('ResidualVQ', z, this.dim, opts, this.checkFinite);
     const nq = this.numQuantizers;
     const cut = this.quantizeDropoutCutoffIndex;
     // vector-quantize-pytorch: last active index = randrange(cutoff, n_q)

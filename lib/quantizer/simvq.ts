@@ -24,7 +24,7 @@ import { rotateTo } from './rotation';
 import { CodebookStats } from './stats';
 import { lookupRows, stopGradient, straightThrough } from './ste';
 import { VQGradient } from './options';
-import { FORWARD_OPTIONS, VQForwardOptions } from './vq';
+import { checkForwardInput, VQForwardOptions } from './vq';
 import {
   MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, assertFinite, checkIndices, checkVectors, is,
   resolveOptions,
@@ -125,9 +125,7 @@ export class SimVQ {
   /** z: [..., dim] → SimVQOutput. Training mode (default) records `stats`; nothing else has state. */
   forward(z: tf.Tensor, opts: VQForwardOptions = {}): SimVQOutput {
     this.alive();
-    const { training } = resolveOptions('SimVQ.forward(z, options)', FORWARD_OPTIONS, opts);
-    checkVectors('SimVQ.forward(z)', z, this.dim);
-    if (this.checkFinite) assertFinite('SimVQ.forward(z)', z);
+    const training = checkForwardInput('SimVQ', z, this.dim, opts, this.checkFinite);
     const lead = z.shape.slice(0, -1);
     return tf.tidy(() => {
       const x = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]

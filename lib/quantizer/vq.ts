@@ -67,6 +67,17 @@ export const FORWARD_OPTIONS = {
 };
 export type VQForwardOptions = OptionsOf<typeof FORWARD_OPTIONS>;
 
+/**
+ * The checks every quantizer's forward makes on its input, in one place: the options (→ training),
+ * z [..., dim], and (when `checkFinite`) no NaN/Infinity in z. `owner` is e.g. 'FSQ'.
+ */
+export function checkForwardInput(owner: string, z: tf.Tensor, dim: number, opts: unknown, checkFinite: boolean): boolean {
+  const { training } = resolveOptions(`${owner}.forward(z, options)`, FORWARD_OPTIONS, opts);
+  checkVectors(`${owner}.forward(z)`, z, dim);
+  if (checkFinite) assertFinite(`${owner}.forward(z)`, z);
+  return training;
+}
+
 export class VectorQuantizer {
   readonly options: Readonly<ResolvedVQOptions>;
   readonly codebookSize: number;
@@ -135,9 +146,7 @@ export class VectorQuantizer {
    */
   forward(z: tf.Tensor, opts: VQForwardOptions = {}): VQOutput {
     this.assertAlive();
-    const { training } = resolveOptions('VectorQuantizer.forward(z, options)', FORWARD_OPTIONS, opts);
-    checkVectors('VectorQuantizer.forward(z)', z, this.dim);
-    if (this.checkFinite) assertFinite('VectorQuantizer.forward(z)', z);
+    const training = checkForwardInput('VectorQuantizer', z, this.dim, opts, this.checkFinite);
     const lead = z.shape.slice(0, -1);
     const N = lead.reduce((a, b) => a * b, 1);
     checkVQMemory('VectorQuantizer.forward(z)', N, this.codebookSize, this.dim);
