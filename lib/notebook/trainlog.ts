@@ -1,12 +1,15 @@
 /**
- * Training with a record: VQVAETrainer.fit with a live progress line and a test evaluation
- * after every epoch, returning a plain-JSON log that can be stored as checkpoint meta and
- * plotted later (notebooks 06–08 share it, so a model trained in one reads the same in all).
+ * Training with a record: any trainer of lib/train (VQVAETrainer, PixelCNNTrainer, …) run with a
+ * live progress line and an evaluation after every epoch, returning a plain-JSON log that can be
+ * stored as checkpoint meta and plotted later. fitWithLog(model, train, test, …) is the VQ-VAE's
+ * form (notebooks 06–11 share it, so a model trained in one reads the same in all);
+ * fitWithLog(trainer, data, …) is the general one (notebook 07's prior).
  */
 import * as tf from '@tensorflow/tfjs';
 import { VQVAE } from '../vqvae/model';
-import { TRAINER_OPTIONS, VQVAETrainer, evaluateVQVAE, StepMetrics } from '../vqvae/train';
-import { Progress, formatDuration } from '../display/progress';
+import { VQVAETrainer, evaluateVQVAE, StepMetrics } from '../vqvae/train';
+import { FitOptions, TRAINER_OPTIONS, TrainProgress, TrainerBase, StepResult } from '../train/index';
+import { Progress, ProgressFields, formatDuration } from '../display/progress';
 import { OptionsOf, describe, is, resolveOptions } from '../validate';
 
 /**
@@ -17,6 +20,7 @@ export const DLDEMOS_MNIST = { dim: 32, codebookSize: 32, beta: 0.25, batchSize:
 
 /** Test scores after one epoch. */
 export interface EpochScore {
+  [score: string]: number;
   epoch: number; // 1-based
   step: number; // steps taken so far
   mse: number; // test reconstruction MSE
@@ -24,21 +28,27 @@ export interface EpochScore {
   used: number; // codes used on the test set
 }
 
-/** Per-step training metrics (one entry per step) and per-epoch test scores. */
-export interface TrainLog {
-  steps: { loss: number[]; reconMse: number[]; quantizerLoss: number[]; perplexity: number[]; used: number[]; deadCodes: number[] };
-  epochs: EpochScore[];
-  seconds: number; // wall time of the training loop (test evaluations included)
-  imagesPerSec: number; // training images per second over the whole run
+/** Per-step training metrics (one entry per step) and per-epoch scores: the general record. */
+export interface RunLog {
+  steps: Record<string, number[]>;
+  epochs: { epoch: number; step: number; [score: string]: number }[];
+  seconds: number; // wall time of the training loop (evaluations included)
+  imagesPerSec: number; // training examples per second over the whole run
   epochsTrained: number;
   learningRate: number;
   batchSize: number;
 }
 
+/** The VQ-VAE's record: its step metrics and test scores. */
+export interface TrainLog extends RunLog {
+  steps: { loss: number[]; reconMse: number[]; quantizerLoss: number[]; perplexity: number[]; used: number[]; deadCodes: number[] };
+  epochs: EpochScore[];
+}
+
 export const LOGGED_FIT_OPTIONS = {
-  /** Passes over the training images (≥ 1). */
+  /** Passes over the training data (≥ 1). */
   epochs: { check: is.int(1) },
-  /** Images per step (≥ 1). */
+  /** Examples per step (≥ 1). */
   batchSize: { check: TRAINER_OPTIONS.batchSize.check },
   /** Adam's learning rate (finite, > 0). */
   learningRate: { check: TRAINER_OPTIONS.learningRate.check },
@@ -51,61 +61,145 @@ export const LOGGED_FIT_OPTIONS = {
 };
 export type LoggedFitOptions = OptionsOf<typeof LOGGED_FIT_OPTIONS>;
 
-const STEP_KEYS = ['loss', 'reconMse', 'quantizerLoss', 'perplexity', 'used', 'deadCodes'] as const;
+/** Options of the general form, fitWithLog(trainer, data, options). */
+export const TRAINER_LOG_OPTIONS = {
+  /** Passes over the data (≥ 1). */
+  epochs: { check: is.int(1) },
+  /** Title of the progress line. */
+  title: { check: is.string, optional: true as const },
+  /** Show the live progress line. Default true. */
+  progress: { check: is.boolean, default: true },
+  /** The per-epoch evaluation: scores stored in log.epochs and shown as "test <name>". */
+  evaluate: { check: is.function, optional: true as const },
+  /** A step's numbers stored in log.steps. Default: { loss }. */
+  record: { check: is.function, optional: true as const },
+  /** A step's fields on the progress line, after epoch and step. Default: { loss }. */
+  show: { check: is.function, optional: true as const },
+  /** What the trainer trains on, per second ("images", "grids"). Default "images". */
+  unit: { check: is.string, default: 'images' },
+  /** More options for the trainer's fit (e.g. the prior's labels). */
+  fit: {
+    check: (v: Record<string, unknown>, name: string): Record<string, unknown> => {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${name} must be a plain object, got ${describe(v)}`);
+      return v;
+    },
+    optional: true as const,
+  },
+  /** Called after each epoch's evaluation with the log so far; return true to stop training there. */
+  afterEpoch: { check: is.function, optional: true as const },
+};
+
+export interface TrainerLogOptions<M> {
+  epochs: number;
+  title?: string;
+  progress?: boolean;
+  evaluate?: (epoch: number) => Promise<Record<string, number>> | Record<string, number>;
+  record?: (m: M) => Record<string, number>;
+  show?: (m: M) => ProgressFields;
+  unit?: string;
+  fit?: Record<string, unknown>;
+  afterEpoch?: (log: RunLog) => boolean | void | Promise<boolean | void>;
+}
+
+/** A trainer of lib/train with its fit(data, options). */
+export interface FittableTrainer<M extends TrainProgress & StepResult, D> extends TrainerBase<M> {
+  fit(data: D, opts?: FitOptions<M>): Promise<M[]>;
+}
+
 /** Six significant digits: the log is stored with the checkpoint, keep it small. */
 const round6 = (x: number) => Number(x.toPrecision(6));
+const STEP_KEYS = ['loss', 'reconMse', 'quantizerLoss', 'perplexity', 'used', 'deadCodes'] as const;
 
 /**
  * Train `model` on `train` [N, H, W, C] with Adam for `opts.epochs`, scoring it on `test`
  * [M, H, W, C] after every epoch. Shows epoch, step, loss, perplexity, images/s, ETA and the
  * last test MSE in one live line. Leaves no tensors behind (the model's variables are trained).
  */
-export async function fitWithLog(model: VQVAE, train: tf.Tensor4D, test: tf.Tensor4D, opts: LoggedFitOptions): Promise<TrainLog> {
-  const o = resolveOptions('fitWithLog(model, train, test, options)', LOGGED_FIT_OPTIONS, opts);
-  if (!(model instanceof VQVAE)) throw new Error(`fitWithLog(model) must be a VQVAE, got ${describe(model)}`);
-  model.checkImages('fitWithLog(train)', train);
-  model.checkImages('fitWithLog(test)', test);
-  const epochs = o.epochs;
+export async function fitWithLog(model: VQVAE, train: tf.Tensor4D, test: tf.Tensor4D, opts: LoggedFitOptions): Promise<TrainLog>;
+/**
+ * Train with any trainer of lib/train on `data` for `opts.epochs`, with a live progress line,
+ * `opts.evaluate` after every epoch and a plain-JSON log. The trainer is the caller's (not disposed).
+ */
+export async function fitWithLog<M extends TrainProgress & StepResult, D>(trainer: FittableTrainer<M, D>, data: D, opts: TrainerLogOptions<M>): Promise<RunLog>;
+export async function fitWithLog(a: unknown, b: unknown, c: unknown, d?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (a instanceof TrainerBase) return fitTrainer(a as FittableTrainer<StepMetrics, unknown>, b, c as TrainerLogOptions<StepMetrics>);
+  if (!(a instanceof VQVAE)) throw new Error(`fitWithLog(model) must be a VQVAE or a trainer (VQVAETrainer, PixelCNNTrainer, …), got ${describe(a)}`);
+  const model = a;
+  const o = resolveOptions('fitWithLog(model, train, test, options)', LOGGED_FIT_OPTIONS, d as LoggedFitOptions);
+  const train = model.checkImages('fitWithLog(train)', b);
+  const test = model.checkImages('fitWithLog(test)', c);
   const K = model.bottleneck.codebookSize;
   const trainer = new VQVAETrainer(model, { batchSize: o.batchSize, learningRate: o.learningRate, seed: o.seed });
-  const log: TrainLog = {
-    steps: { loss: [], reconMse: [], quantizerLoss: [], perplexity: [], used: [], deadCodes: [] },
-    epochs: [], seconds: 0, imagesPerSec: 0, epochsTrained: epochs, learningRate: trainer.learningRate, batchSize: trainer.batchSize,
-  };
-  const progress = o.progress ? new Progress({ title: o.title }) : null;
-  const totalSteps = epochs * Math.ceil(train.shape[0] / trainer.batchSize);
-  let lastTest = '–';
-  let last: StepMetrics | null = null;
-  const fields = (s: StepMetrics) => ({
-    epoch: `${s.epoch + 1}/${epochs}`, step: `${s.step}/${totalSteps}`, loss: s.loss.toFixed(4), perplexity: s.perplexity.toFixed(1),
-    'images/s': Math.round((s.step * trainer.batchSize) / s.elapsedSec), ETA: formatDuration(s.etaSec), 'test MSE': lastTest,
-  });
-  const start = performance.now();
   try {
-    await trainer.fit(train, {
-      epochs,
-      onStep: (s) => {
-        last = s;
-        const L = log.steps;
-        L.loss.push(round6(s.loss)); L.reconMse.push(round6(s.reconMse)); L.quantizerLoss.push(round6(s.quantizerLoss));
-        L.perplexity.push(round6(s.perplexity)); L.used.push(Math.round(s.usage * K)); L.deadCodes.push(s.deadCodes);
-        progress?.update(fields(s), s.step / totalSteps);
-      },
-      onEpoch: async (epoch, s) => {
+    return await fitTrainer(trainer, train, {
+      epochs: o.epochs, title: o.title, progress: o.progress,
+      record: (s) => ({
+        loss: s.loss, reconMse: s.reconMse, quantizerLoss: s.quantizerLoss, perplexity: s.perplexity, used: Math.round(s.usage * K), deadCodes: s.deadCodes,
+      }),
+      show: (s) => ({ loss: s.loss.toFixed(4), perplexity: s.perplexity.toFixed(1) }),
+      evaluate: async () => {
         const e = await evaluateVQVAE(model, test);
-        log.epochs.push({ epoch: epoch + 1, step: s.step, mse: round6(e.mse), perplexity: round6(e.perplexity), used: Math.round(e.usage * K) });
-        lastTest = e.mse.toFixed(5);
-        progress?.update(fields(s), s.step / totalSteps);
+        return { mse: e.mse, perplexity: e.perplexity, used: Math.round(e.usage * K) };
       },
-    });
+    }, (scores) => ({ 'test MSE': scores ? scores.mse.toFixed(5) : '–' }));
   } finally {
     trainer.dispose();
   }
+}
+
+async function fitTrainer<M extends TrainProgress & StepResult, D>(
+  trainer: FittableTrainer<M, D>, data: D, options: TrainerLogOptions<M>,
+  showScores: (scores: Record<string, number> | null) => ProgressFields = defaultShowScores,
+): Promise<RunLog> {
+  const o = resolveOptions('fitWithLog(trainer, data, options)', TRAINER_LOG_OPTIONS, options) as TrainerLogOptions<M> & { unit: string; progress: boolean };
+  const epochs = o.epochs;
+  const record = o.record ?? ((m: M) => ({ loss: m.loss }));
+  const show = o.show ?? ((m: M) => ({ loss: m.loss.toFixed(4) }));
+  const log: RunLog = {
+    steps: {}, epochs: [], seconds: 0, imagesPerSec: 0, epochsTrained: 0, learningRate: trainer.learningRate, batchSize: trainer.batchSize,
+  };
+  const progress = o.progress ? new Progress({ title: o.title }) : null;
+  let scores: Record<string, number> | null = null;
+  let last: M | null = null;
+  let done = 0;
+  let total = 0;
+  const firstEpoch = trainer.epochsDone;
+  const fields = (s: M): ProgressFields => ({
+    epoch: `${s.epoch + 1}/${firstEpoch + epochs}`, step: `${done}/${total}`, ...show(s),
+    [`${o.unit}/s`]: Math.round((done * trainer.batchSize) / s.elapsedSec), ETA: formatDuration(s.etaSec), ...showScores(scores),
+  });
+  const stop = new AbortController();
+  const start = performance.now();
+  await trainer.fit(data, {
+    ...(o.fit ?? {}),
+    epochs,
+    signal: stop.signal,
+    onStep: (s) => {
+      last = s;
+      done += 1;
+      total = epochs * s.stepsPerEpoch;
+      for (const [k, v] of Object.entries(record(s))) (log.steps[k] ??= []).push(round6(v));
+      progress?.update(fields(s), done / total);
+    },
+    onEpoch: async (epoch, s) => {
+      log.epochsTrained += 1;
+      if (o.evaluate) {
+        scores = await o.evaluate(epoch);
+        log.epochs.push({ epoch: epoch + 1, step: s.step, ...Object.fromEntries(Object.entries(scores).map(([k, v]) => [k, round6(v)])) });
+      }
+      log.seconds = round6((performance.now() - start) / 1000);
+      progress?.update(fields(s), done / total);
+      if (o.afterEpoch && (await o.afterEpoch(log))) stop.abort();
+    },
+  } as FitOptions<M>);
   progress?.done(last ? fields(last) : undefined);
   log.seconds = round6((performance.now() - start) / 1000);
-  log.imagesPerSec = Math.round((log.steps.loss.length * trainer.batchSize) / log.seconds);
+  log.imagesPerSec = Math.round((done * trainer.batchSize) / log.seconds);
   return log;
 }
+
+const defaultShowScores = (scores: Record<string, number> | null): ProgressFields =>
+  Object.fromEntries(Object.entries(scores ?? {}).slice(0, 2).map(([k, v]) => [`test ${k}`, Number(v.toPrecision(4))]));
 
 /**
  * The TrainLog stored in a checkpoint's meta under `key` (as notebooks 06–08 save it), checked

@@ -1,7 +1,7 @@
 /** Training the PixelCNN prior on code grids (DL-Demos main.py train_generative_model: Adam 1e-3, CE). */
 import * as tf from '@tensorflow/tfjs';
 import { GatedPixelCNN } from './pixelcnn';
-import { FitOptions, TRAINER_OPTIONS, TrainProgress, TrainerBase, adamStep, takeRows } from '../vqvae/train';
+import { FitOptions, TRAINER_OPTIONS, TrainProgress, TrainerBase, adamStep, takeRows } from '../train/index';
 import { OptionsOf, describe, is, resolveOptions } from '../validate';
 
 /** TRAINER_OPTIONS with the prior's learning rate: 1e-3 (DL-Demos train_generative_model). */
@@ -33,6 +33,10 @@ export class PixelCNNTrainer extends TrainerBase<PriorStepMetrics> {
   async trainStep(codes: tf.Tensor3D, labels?: Int32Array | number[]): Promise<Omit<PriorStepMetrics, keyof TrainProgress>> {
     this.assertAlive();
     this.prior.checkCodes('PixelCNNTrainer.trainStep(codes)', codes);
+    return this.step(codes, labels);
+  }
+
+  private async step(codes: tf.Tensor3D, labels?: Int32Array | number[]): Promise<Omit<PriorStepMetrics, keyof TrainProgress>> {
     const value = adamStep(this.optimizer, () => this.prior.loss(codes, labels), this.prior.trainableVariables());
     const loss = (await value.data())[0];
     value.dispose();
@@ -43,7 +47,7 @@ export class PixelCNNTrainer extends TrainerBase<PriorStepMetrics> {
     const x = takeRows(this.codes!, idx);
     const lab = this.labels ? Int32Array.from(idx, (i) => this.labels![i]) : undefined;
     try {
-      return await this.trainStep(x, lab);
+      return await this.step(x, lab);
     } finally {
       x.dispose();
     }

@@ -24,3 +24,5 @@ export { kmeans, KMEANS_OPTIONS } from './kmeans';
 export type { KMeansOptions } from './kmeans';
 export { trainQuantizer, TRAIN_QUANTIZER_OPTIONS } from './train';
 export type { TrainQuantizerOptions, TrainQuantizerResult, TrainStepInfo } from './train';
+export { FactorizedVQ, FACTORIZED_VQ_OPTIONS } from './factorized';
+export type { FactorizedVQOptions } from './factorized';

@@ -1,39 +1,55 @@
 /**
  * trainQuantizer: the loop notebooks 03–05 train a quantizer alone with (no encoder, no decoder):
- * Adam on seeded, shuffled mini-batches, one forward per step, nothing left allocated.
+ * Adam on seeded, shuffled mini-batches, one forward per step, nothing left allocated. A thin
+ * user of lib/train (batches, Adam, interrupts between steps, divergence).
  *
  * ```ts
  * const q = new VectorQuantizer({ codebookSize: 512, dim: 64, seed: 0 });
- * const run = trainQuantizer(q, data, { steps: 100, learningRate: 5e-3, batchSize: 256, seed: 0 });
+ * const run = await trainQuantizer(q, data, { steps: 100, learningRate: 5e-3, batchSize: 256, seed: 0 });
  * run.errors;   // per-step batch quantization error, plain numbers
  * ```
  */
 import * as tf from '@tensorflow/tfjs';
 import { FSQ } from './fsq';
+import { LFQ } from './lfq';
+import { ResidualVQ } from './residual';
+import { SimVQ } from './simvq';
 import { VectorQuantizer } from './vq';
-import { Rng } from '../rng';
-import { OptionsOf, is, resolveOptions } from '../validate';
+import { Adam } from '../nn/adam';
+import { Batches, TrainingDivergedError, adamStep, nextTick, rngSampleOf, takeRows } from '../train/index';
+import { interruptGuard } from '../interrupt';
+import { OptionsOf, assertFinite, describe, is, resolveOptions } from '../validate';
 
 /** What one step reports (plain numbers). */
 export interface TrainStepInfo {
   /** The value that was minimised. */
   loss: number;
   /**
-   * The batch's quantization error, mean over coordinates: VQ's codebookLoss, mean((sg(z) − z_q)²),
-   * in the space the codes live in (the unit sphere for cosine); FSQ's mean((x − quantized)²).
+   * The batch's quantization error, mean over coordinates: VQ's and SimVQ's codebookLoss,
+   * mean((sg(z) − z_q)²), in the space the codes live in (the unit sphere for cosine); the
+   * others' mean((x − quantized)²).
    */
   error: number;
 }
 
+export type TrainableQuantizer = VectorQuantizer | FSQ | LFQ | SimVQ | ResidualVQ;
+
 export const TRAIN_QUANTIZER_OPTIONS = {
   /** Optimizer steps (≥ 1). */
   steps: { check: is.int(1) },
-  /** Adam's learning rate (≥ 0). Default 1e-3. */
-  learningRate: { check: is.number(0), default: 1e-3 },
+  /** Adam's learning rate (> 0). Default 1e-3. */
+  learningRate: { check: is.positive, default: 1e-3 },
   /** Rows per batch when `data` is a tensor (≥ 1). Default 256. */
   batchSize: { check: is.int(1), default: 256 },
   /** Random seed of the batch order (a fresh shuffle per pass over `data`). Default 0. */
   seed: { check: is.seed, default: 0 },
+  /**
+   * Add the reconstruction error mean((x − quantized)²) to the quantizer's own loss. Default: only
+   * for FSQ, which has no loss of its own (it trains its projections this way); the others
+   * minimise their own `loss` (VQ: codebook + β·commitment + entropy; SimVQ: trains W; LFQ:
+   * entropy + commitment; ResidualVQ: the stages' sum).
+   */
+  reconstruction: { check: is.boolean, optional: true as const },
   /** Called after every step with its 0-based number. */
   onStep: { check: is.function<(step: number, info: TrainStepInfo) => void>, optional: true as const },
 };
@@ -47,67 +63,94 @@ export interface TrainQuantizerResult {
   seconds: number;
 }
 
+const QUANTIZERS = [VectorQuantizer, FSQ, LFQ, SimVQ, ResidualVQ];
+
 /**
  * Trains `quantizer` alone on `data`: a fixed set [N, dim] (seeded shuffled batches of
- * `batchSize`, a fresh order each pass) or a function giving step `s`'s batch (its tensor is
- * disposed after the step). Loss: VectorQuantizer's `loss` (codebook, commitment and entropy
- * terms by its options); FSQ's reconstruction mean((x − quantized)²), which trains its
- * projections. A quantizer with nothing to train (EMA codebook, FSQ without projections) still
- * runs a training-mode forward per step, so EMA updates, dead-code restarts and `stats` happen.
- * The quantizer keeps its state; the optimizer is disposed; tf.memory().numTensors is unchanged.
+ * `batchSize`, a fresh order each pass, every batch full) or a function giving step `s`'s batch
+ * (its tensor is disposed after the step). A quantizer with nothing to train (EMA codebook, FSQ
+ * without projections) still runs a training-mode forward per step, so EMA updates, dead-code
+ * restarts and `stats` happen. Async: a kernel interrupt stops it between two steps with an
+ * InterruptedError (the quantizer keeps its last completed step). The quantizer keeps its
+ * state; the optimizer is disposed; tf.memory().numTensors is unchanged, also when it throws.
  */
-export function trainQuantizer(
-  quantizer: VectorQuantizer | FSQ,
+export async function trainQuantizer(
+  quantizer: TrainableQuantizer,
   data: tf.Tensor2D | ((step: number) => tf.Tensor2D),
   options: TrainQuantizerOptions,
-): TrainQuantizerResult {
+): Promise<TrainQuantizerResult> {
   const name = 'trainQuantizer';
   const o = resolveOptions(`${name}(quantizer, data, options)`, TRAIN_QUANTIZER_OPTIONS, options);
-  const { steps, batchSize } = o;
-  const rng = new Rng(o.seed);
+  if (!QUANTIZERS.some((C) => quantizer instanceof C)) {
+    throw new Error(`${name}(quantizer) must be a VectorQuantizer, FSQ, LFQ, SimVQ or ResidualVQ, got ${describe(quantizer)}`);
+  }
+  const dim = (quantizer as { dim: number }).dim;
+  const checkBatch = (what: string, x: unknown): tf.Tensor2D => {
+    if (!(x instanceof tf.Tensor) || x.isDisposed || x.rank !== 2 || x.shape[0] < 1 || x.shape[1] !== dim || x.dtype !== 'float32') {
+      throw new Error(`${name}(${what}) must be a float32 tensor [N ≥ 1, ${dim}], got ${describe(x)}`);
+    }
+    assertFinite(`${name}(${what})`, x);
+    return x as tf.Tensor2D;
+  };
   let nextBatch: (step: number) => tf.Tensor2D;
   if (typeof data === 'function') {
-    nextBatch = data;
-  } else {
-    if (data.rank !== 2) throw new Error(`${name}: data must be [N, dim] or a function of the step, got rank ${data.rank}`);
-    const n = data.shape[0];
-    let order: number[] = [];
-    nextBatch = () => {
-      if (order.length < Math.min(batchSize, n)) order = order.concat(rng.sample(n, n)); // a fresh shuffle per pass
-      const rows = order.splice(0, Math.min(batchSize, n));
-      return tf.tidy(() => tf.gather(data, tf.tensor1d(rows, 'int32')));
+    nextBatch = (s) => {
+      const x = data(s);
+      try {
+        return checkBatch(`data(${s})`, x);
+      } catch (e) {
+        if (x instanceof tf.Tensor) x.dispose();
+        throw e;
+      }
     };
+  } else {
+    checkBatch('data', data); // once, at the door
+    const batches = new Batches(data.shape[0], o.batchSize, rngSampleOf(o.seed), 'carry');
+    nextBatch = () => takeRows(data, batches.next());
   }
+  const reconstruction = o.reconstruction ?? quantizer instanceof FSQ;
   const vars = quantizer.trainableVariables();
-  const opt = vars.length > 0 ? tf.train.adam(o.learningRate) : null;
+  const opt = new Adam(o.learningRate);
   const losses: number[] = [];
   const errors: number[] = [];
+  const check = interruptGuard(name);
   const start = Date.now();
   try {
-    for (let step = 0; step < steps; step++) {
+    for (let step = 0; step < o.steps; step++) {
+      await check(() => `${step} of ${o.steps} steps`);
       const x = nextBatch(step);
-      const info = tf.tidy(() => {
-        let error = 0;
-        const lossFn = (): tf.Scalar => {
-          if (quantizer instanceof VectorQuantizer) {
-            const out = quantizer.forward(x);
-            error = out.codebookLoss.dataSync()[0];
-            return out.loss;
-          }
-          const err = tf.mean(tf.square(tf.sub(x, quantizer.forward(x).quantized))) as tf.Scalar;
-          error = err.dataSync()[0];
-          return err;
-        };
-        const loss = opt ? opt.minimize(lossFn, true, vars)! : lossFn();
-        return { loss: loss.dataSync()[0], error };
-      });
-      x.dispose();
+      let info: TrainStepInfo;
+      try {
+        info = tf.tidy(() => {
+          let error = 0;
+          const lossFn = (): tf.Scalar => {
+            const out = quantizer.forward(x) as { quantized: tf.Tensor; loss?: tf.Scalar; codebookLoss?: tf.Scalar };
+            const mse = (): tf.Scalar => tf.mean(tf.square(tf.sub(x, out.quantized))) as tf.Scalar;
+            const codebookError = quantizer instanceof VectorQuantizer || quantizer instanceof SimVQ;
+            const recon = reconstruction || !codebookError ? mse() : null;
+            error = (codebookError ? out.codebookLoss! : recon!).dataSync()[0];
+            const own = out.loss ?? tf.scalar(0);
+            return (reconstruction ? tf.add(own, recon!) : own) as tf.Scalar;
+          };
+          const loss = vars.length > 0 ? adamStep(opt, lossFn, vars) : lossFn();
+          return { loss: loss.dataSync()[0], error };
+        });
+      } catch (e) {
+        if (step > 0 && e instanceof Error && /finite|NaN|Infinity/.test(e.message)) {
+          throw new TrainingDivergedError(name, step + 1, 0, e.message, o.learningRate);
+        }
+        throw e;
+      } finally {
+        x.dispose();
+      }
+      if (!Number.isFinite(info.loss)) throw new TrainingDivergedError(name, step + 1, 0, `the loss is ${info.loss}`, o.learningRate);
       losses.push(info.loss);
       errors.push(info.error);
       o.onStep?.(step, info);
     }
   } finally {
-    opt?.dispose();
+    opt.dispose();
   }
+  await nextTick();
   return { losses, errors, seconds: (Date.now() - start) / 1000 };
 }

@@ -3,7 +3,5 @@ export { VQVAE, ResidualBlock, VQVAE_OPTIONS, VQVAE_FORWARD_OPTIONS, VQVAE_INIT_
 export type { VQVAEOptions, VQVAEConfig, VQVAEForward, VQVAELoss } from './model';
 export { checkBottleneck, bottleneckVariables, describeBottleneck } from './bottleneck';
 export type { Bottleneck, BottleneckOutput, CodebookHealth } from './bottleneck';
-export {
-  VQVAETrainer, TrainerBase, evaluateVQVAE, encodeDataset, epochBatches, codeStats, TRAINER_OPTIONS, FIT_OPTIONS, BATCHED_OPTIONS,
-} from './train';
-export type { StepMetrics, TrainProgress, TrainerOptions, FitOptions } from './train';
+export { VQVAETrainer, evaluateVQVAE, encodeDataset, codeStats, BATCHED_OPTIONS } from './train';
+export type { StepMetrics } from './train';

@@ -1,0 +1,110 @@
+/**
+ * Factorized, ℓ2-normalised codes (Yu et al. 2022, "Vector-quantized Image Modeling with Improved
+ * VQGAN" (ViT-VQGAN), §3.2, arXiv 2110.04627): the encoder's vector is projected to a small
+ * lookup space (e.g. 32 → 8), looked up there with cosine distance (codes and latents
+ * ℓ2-normalised), and the code is projected back:
+ *
+ *   z [..., dim] → W_in → VectorQuantizer({ dim: codeDim, distance: 'cosine' }) → W_out → [..., dim]
+ *
+ * The projections are learned linear maps initialised as torch.nn.Linear (U(±1/√fanIn)). The
+ * inner quantizer's losses (codebook, commitment, entropy) are its own, in the lookup space.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { VectorQuantizer, VQOutput } from './vq';
+import { VectorQuantizerOptions } from './options';
+import { Rng, childSeed } from '../rng';
+import { OptionsOf, assertAlive, is, resolveOptions } from '../validate';
+
+export const FACTORIZED_VQ_OPTIONS = {
+  /** Width of the vectors in and out (the VQ-VAE's latent channels). */
+  dim: { check: is.int(1) },
+  /** Width of the lookup space (ViT-VQGAN: 8 or 32). */
+  codeDim: { check: is.int(1) },
+  /** K, the number of codes. */
+  codebookSize: { check: is.int(2) },
+  /** More options of the inner VectorQuantizer (not codebookSize, dim, distance or seed). */
+  vq: { check: (v: Partial<VectorQuantizerOptions>, name: string) => v, default: {} as Partial<VectorQuantizerOptions> },
+  /** Random seed of the projections and the codebook. Default 0. */
+  seed: { check: is.seed, default: 0 },
+};
+export type FactorizedVQOptions = OptionsOf<typeof FACTORIZED_VQ_OPTIONS>;
+
+interface Linear { kernel: tf.Variable; bias: tf.Variable }
+function linear(rng: Rng, fanIn: number, fanOut: number): Linear {
+  const s = 1 / Math.sqrt(fanIn);
+  return {
+    kernel: tf.tidy(() => tf.variable(tf.tensor2d(rng.uniform(fanIn * fanOut, -s, s), [fanIn, fanOut]))),
+    bias: tf.tidy(() => tf.variable(tf.tensor1d(rng.uniform(fanOut, -s, s)))),
+  };
+}
+const apply = (l: Linear, x: tf.Tensor2D): tf.Tensor2D => tf.add(tf.matMul(x, l.kernel), l.bias) as tf.Tensor2D;
+
+export class FactorizedVQ {
+  readonly options: Readonly<Required<Omit<FactorizedVQOptions, 'vq'>>> & { vq: Partial<VectorQuantizerOptions> };
+  readonly inner: VectorQuantizer;
+  readonly projectIn: Linear; // [dim, codeDim]
+  readonly projectOut: Linear; // [codeDim, dim]
+  private disposed = false;
+
+  constructor(options: FactorizedVQOptions) {
+    const o = resolveOptions('FactorizedVQ', FACTORIZED_VQ_OPTIONS, options);
+    for (const k of ['codebookSize', 'dim', 'distance', 'seed']) {
+      if (k in o.vq) throw new Error(`FactorizedVQ: vq.${k} is set by FactorizedVQ itself; give it at the top level (or not at all for distance)`);
+    }
+    this.options = o as FactorizedVQ['options'];
+    const rng = new Rng(childSeed(o.seed, 11));
+    this.projectIn = linear(rng, o.dim, o.codeDim);
+    this.projectOut = linear(rng, o.codeDim, o.dim);
+    this.inner = new VectorQuantizer({ ...o.vq, codebookSize: o.codebookSize, dim: o.codeDim, distance: 'cosine', seed: o.seed });
+  }
+
+  get codebookSize(): number { return this.options.codebookSize; }
+  get dim(): number { return this.options.dim; }
+  get stats(): VectorQuantizer['stats'] { return this.inner.stats; }
+  get config(): Record<string, unknown> {
+    return { type: 'FactorizedVQ', dim: this.dim, codeDim: this.options.codeDim, codebookSize: this.codebookSize, vq: JSON.parse(JSON.stringify(this.inner.options)) };
+  }
+
+  /** z [..., dim] → quantized [..., dim], indices [...], the inner quantizer's losses. */
+  forward(z: tf.Tensor, opts: { training?: boolean } = {}): VQOutput {
+    assertAlive('FactorizedVQ', this.disposed);
+    if (!(z instanceof tf.Tensor) || z.rank < 1 || z.shape[z.rank - 1] !== this.dim) {
+      throw new Error(`FactorizedVQ.forward(z) must be a tensor [..., ${this.dim}], got ${z instanceof tf.Tensor ? `shape [${z.shape}]` : typeof z}`);
+    }
+    const lead = z.shape.slice(0, -1);
+    const low = tf.tidy(() => tf.reshape(apply(this.projectIn, tf.reshape(z, [-1, this.dim]) as tf.Tensor2D), [...lead, this.options.codeDim]));
+    let out: VQOutput;
+    try {
+      out = this.inner.forward(low, opts);
+    } finally {
+      low.dispose();
+    }
+    const quantized = tf.tidy(() => tf.reshape(apply(this.projectOut, tf.reshape(out.quantized, [-1, this.options.codeDim]) as tf.Tensor2D), [...lead, this.dim]));
+    out.quantized.dispose();
+    return { ...out, quantized };
+  }
+
+  /** indices [...] → code vectors projected out [..., dim]. */
+  decode(indices: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const c = this.inner.decode(indices);
+      const flat = apply(this.projectOut, tf.reshape(c, [-1, this.options.codeDim]) as tf.Tensor2D);
+      return tf.reshape(flat, [...c.shape.slice(0, -1), this.dim]);
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [this.projectIn.kernel, this.projectIn.bias, this.projectOut.kernel, this.projectOut.bias, ...this.inner.trainableVariables()];
+  }
+
+  restored(): void {
+    this.inner.restored();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    tf.dispose([this.projectIn.kernel, this.projectIn.bias, this.projectOut.kernel, this.projectOut.bias]);
+    this.inner.dispose();
+  }
+}

