@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { useTestBackend } from './support/backend';
 import {
   Batches, FSQ, GatedPixelCNN, InterruptedError, LFQ, PixelCNNTrainer, ResidualVQ, SimVQ, TrainingDivergedError, VQVAE,
-  VQVAETrainer, VectorQuantizer, fitWithLog, permutationOf, rngSampleOf, signalInterrupt, tf, trainQuantizer,
+  Rng, VQVAETrainer, VectorQuantizer, fitWithLog, permutationOf, rngSampleOf, signalInterrupt, tf, trainQuantizer,
 } from '../lib/index';
 
 const images = (n: number, seed: number) => tf.tidy(() => tf.clipByValue(tf.randomUniform([n, 8, 8, 1], 0, 1, 'float32', seed), 0, 1)) as tf.Tensor4D;
@@ -109,6 +109,28 @@ describe('lib/train', () => {
 
 describe('trainQuantizer on lib/train', () => {
   before(useTestBackend);
+
+  test('bit-identical to the loop notebooks 03–05 were trained with (tf.train.adam, Rng.sample batches)', async () => {
+    const data = tf.randomNormal([500, 16], 0, 1, 'float32', 2) as tf.Tensor2D;
+    const mk = () => new VectorQuantizer({ codebookSize: 64, dim: 16, commitmentWeight: 1, seed: 0, checkFinite: false });
+    const q1 = mk(), q2 = mk();
+    const rng = new Rng(1000);
+    let order: number[] = [];
+    const opt = tf.train.adam(1e-3);
+    const old: number[] = [];
+    for (let s = 0; s < 20; s++) {
+      if (order.length < 32) order = order.concat(rng.sample(500, 500));
+      const rows = order.splice(0, 32);
+      old.push(tf.tidy(() => {
+        const x = tf.gather(data, tf.tensor1d(rows, 'int32'));
+        return opt.minimize(() => q1.forward(x).loss, true, q1.trainableVariables())!.dataSync()[0];
+      }));
+    }
+    const r = await trainQuantizer(q2, data, { steps: 20, learningRate: 1e-3, batchSize: 32, seed: 1000 });
+    assert.deepEqual(r.losses, old);
+    assert.deepEqual(Array.from(q2.codebook.dataSync()), Array.from(q1.codebook.dataSync()));
+    opt.dispose(); q1.dispose(); q2.dispose(); data.dispose();
+  });
 
   test('an interrupt stops it between two steps, with an InterruptedError; nothing leaks; tf is left clean', async () => {
     const data = tf.randomNormal([64, 4], 0, 1, 'float32', 1) as tf.Tensor2D;

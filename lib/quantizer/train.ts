@@ -110,7 +110,10 @@ export async function trainQuantizer(
   }
   const reconstruction = o.reconstruction ?? quantizer instanceof FSQ;
   const vars = quantizer.trainableVariables();
-  const opt = new Adam(o.learningRate);
+  // ε = 1e-7, tf.train.adam's default (the float32 backend epsilon), which this loop has always
+  // used: notebooks 03–05's committed results were trained with it. (The model trainers use
+  // PyTorch's 1e-8, as DL-Demos.)
+  const opt = new Adam(o.learningRate, 0.9, 0.999, 1e-7);
   const losses: number[] = [];
   const errors: number[] = [];
   const check = interruptGuard(name);
