@@ -195,6 +195,9 @@ async function main(): Promise<void> {
     return s;
   };
   if (values.worker) {
+    // A worker outlives no parent: `npm run study` stopped means its runs stop (they resume later).
+    const parent = process.ppid;
+    setInterval(() => { try { process.kill(parent, 0); } catch { process.exit(1); } }, 2000).unref();
     const study = getStudy(values.worker);
     const m = /^(.*)-lr([0-9.e-]+)-s(\d+)$/.exec(values.id ?? '');
     const method = study.methods.find((x) => x.id === m?.[1]);
