@@ -42,12 +42,12 @@ function run(cmd, args, what) {
 
 function findSystemPython() {
   for (const candidate of [process.env.PYTHON, 'python3', 'python'].filter(Boolean)) {
-    const r = spawnSync(candidate, ['-c', 'import sys, venv; print(sys.version_info >= (3, 9))'], {
+    const r = spawnSync(candidate, ['-c', 'import sys, venv; print(sys.version_info >= (3, 10))'], {
       encoding: 'utf8',
     });
     if (r.status === 0 && r.stdout.trim() === 'True') return candidate;
   }
-  throw new Error('setup: a Python >= 3.9 with the venv module is needed (tried $PYTHON, python3, python)');
+  throw new Error('setup: a Python >= 3.10 with the venv module is needed (the pinned jupyterlab, pytest, nbclient and jupyter_client need 3.10; tried $PYTHON, python3, python)');
 }
 
 /** The Python environment to use, without creating anything. */
