@@ -5,7 +5,9 @@ import { tf } from '../lib/index';
 
 let commit: string | null = null;
 
+/** The commit the study started from: the runner's, passed to its workers (VQ_STUDY_COMMIT), else this checkout's HEAD now. */
 export function gitCommit(): string {
+  if (commit === null && process.env.VQ_STUDY_COMMIT) commit = process.env.VQ_STUDY_COMMIT;
   if (commit === null) {
     try {
       const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();

@@ -50,7 +50,7 @@ function spawnJob(study: StudySpec, job: Job, dirs: { results: string; state: st
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [__filename, '--worker', study.name, '--id', job.id, '--results', dirs.results, '--state', dirs.state], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, TF_NUM_INTRAOP_THREADS: String(threads), TF_NUM_INTEROP_THREADS: '1', TF_CPP_MIN_LOG_LEVEL: '2' },
+      env: { ...process.env, VQ_STUDY_COMMIT: gitCommit(), TF_NUM_INTRAOP_THREADS: String(threads), TF_NUM_INTEROP_THREADS: '1', TF_CPP_MIN_LOG_LEVEL: '2' },
     });
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
