@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { STUDIES } from './catalog';
-import { MethodSpec, StudySpec } from './spec';
+import { MethodSpec, StudySpec, stopsAt } from './spec';
 import { RunResult, runWorker } from './worker';
 import { gitCommit } from './provenance';
 import { writeFileAtomic } from '../lib/io';
@@ -75,7 +75,8 @@ async function runStudy(study: StudySpec, opts: { jobs: number; threads: number;
   const runs = new Map<string, RunResult>();
   for (const f of fs.readdirSync(runsDir)) {
     const r = readRun(path.join(runsDir, f));
-    if (r) runs.set(r.id, r);
+    // A run counts as done only under today's budget: raising the cap extends the runs that stopped at the old one.
+    if (r && stopsAt(r.epochs.map((e) => e.valMse), study.budget) !== null) runs.set(r.id, r);
   }
   const allJobs = (): Job[] => study.methods.flatMap((m) => {
     const tune: Job[] = m.learningRates.map((lr) => ({ method: m, seed: study.seeds[0], learningRate: lr, tuning: true, id: jobId(m, lr, study.seeds[0]) }));

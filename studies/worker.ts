@@ -163,7 +163,7 @@ export async function runWorker(job: WorkerJob, emit: (msg: Record<string, unkno
     await saveCheckpointFile(model, path.join(ckDir, `${id}.ckpt`), { meta: { study: study.name, id, testMse: last.testMse } });
   }
   writeFileAtomic(path.join(runsDir, `${id}.json`), `${JSON.stringify(result, null, 1)}\n`);
-  fs.rmSync(stateFile, { force: true });
+  // The state file stays (git-ignored): a later, higher cap resumes this run from its last epoch.
   trainer.dispose();
   model.dispose();
   q.dispose();
