@@ -211,6 +211,11 @@ export function assertBackend(owner: string): void {
   if (!tf.engine().backendName) {
     throw new Error(`${owner}: no TensorFlow.js backend yet: call \`await vq.initBackend()\` first`);
   }
+  // wasm started by tfjs itself (tf.ready(), or a tf op before initBackend) lacks lib/wasm's training kernels
+  if (tf.getBackend() === 'wasm' && !tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+    throw new Error(`${owner}: the wasm backend was started by TensorFlow.js itself (a tf call or tf.ready() before ` +
+      `\`await vq.initBackend()\`), without this library's wasm training kernels: call \`await vq.initBackend()\` first`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
