@@ -27,12 +27,21 @@ export function maxInputMagnitude(N: number, dim: number): number {
 
 /**
  * Throw when z holds NaN or ±Infinity, or values too large to square in float32 (see
- * maxInputMagnitude). One elementwise test, two reductions and one read.
+ * maxInputMagnitude). Reads z once and checks it in JS: no tensor op, so nothing is recorded on a
+ * gradient tape (ops such as abs or max under tf.grad keep clones of their input for the backward
+ * pass, which a throw here would leak).
  */
 export function assertFiniteAndBounded(name: string, z: tf.Tensor, dim: number): void {
-  const [finite, maxAbs] = tf.tidy(() => tf.stack([tf.cast(tf.all(tf.isFinite(z)), 'float32'), tf.max(tf.abs(z))]).dataSync());
-  if (!finite) throw new Error(`${name} must be finite, but it holds NaN or Infinity`);
-  const N = z.size / dim;
+  const v = z.dataSync() as Float32Array;
+  let maxAbs = 0;
+  for (let i = 0; i < v.length; i++) {
+    const a = Math.abs(v[i]);
+    if (!(a <= maxAbs)) {
+      if (!Number.isFinite(a)) throw new Error(`${name} must be finite, but it holds NaN or Infinity`);
+      maxAbs = a;
+    }
+  }
+  const N = v.length / dim;
   const limit = maxInputMagnitude(N, dim);
   if (maxAbs > limit) {
     throw new Error(`${name} must hold values of magnitude at most ${limit.toPrecision(3)} (= √(float32 max / (4·N·dim)) for ` +

@@ -98,8 +98,6 @@ export class FSQ implements Quantizer<FSQOutput> {
   readonly projectIn: LinearWeights | null;
   /** The learned projection back to dim (null when they are equal). */
   readonly projectOut: LinearWeights | null;
-  private readonly linIn: Linear | null;
-  private readonly linOut: Linear | null;
   readonly stats: CodebookStats;
   /** The options as given, checked, defaults filled in: the one place the class reads them from. */
   readonly options: ResolvedOf<typeof FSQ_OPTIONS>;
@@ -152,8 +150,8 @@ export class FSQ implements Quantizer<FSQOutput> {
     this.stats = new CodebookStats(this.codebookSize, opts.statsWindow);
     const rng = new Rng(opts.seed);
     const project = this.dim !== this.effectiveDim;
-    this.projectIn = this.linIn = project ? new Linear(this.dim, this.effectiveDim, rng) : null;
-    this.projectOut = this.linOut = project ? new Linear(this.effectiveDim, this.dim, rng) : null;
+    this.projectIn = project ? new Linear(this.dim, this.effectiveDim, rng) : null;
+    this.projectOut = project ? new Linear(this.effectiveDim, this.dim, rng) : null;
   }
 
   /** Levels L_i per channel (options.levels). */
@@ -281,7 +279,7 @@ export class FSQ implements Quantizer<FSQOutput> {
     const out = tf.tidy(() => {
       const lead = this.numCodebooks === 1 ? codes.shape.slice(0, -1) : codes.shape.slice(0, -2);
       const flat = tf.reshape(codes, [-1, this.effectiveDim]) as tf.Tensor2D;
-      return tf.reshape(this.applyLinear(this.linOut, flat), [...lead, this.dim]);
+      return tf.reshape(this.applyLinear(this.lin('out'), flat), [...lead, this.dim]);
     });
     codes.dispose();
     return out;
@@ -296,11 +294,11 @@ export class FSQ implements Quantizer<FSQOutput> {
     return tf.tidy(() => {
       const flat = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]
       const n = flat.shape[0];
-      const h = tf.reshape(this.applyLinear(this.linIn, flat), [n, c, this.codebookDim]); // [N, c, d]
+      const h = tf.reshape(this.applyLinear(this.lin('in'), flat), [n, c, this.codebookDim]); // [N, c, d]
       const codes = this.quantize(h); // [N, c, d]
       const idx = this.gridIndices(codes); // [N, c]
       const codesFlat = tf.reshape(codes, [n, this.effectiveDim]) as tf.Tensor2D; // [N, c·d]
-      const out = this.applyLinear(this.linOut, codesFlat); // [N, dim]
+      const out = this.applyLinear(this.lin('out'), codesFlat); // [N, dim]
       const counts = tf.bincount(tf.reshape(idx, [-1]) as tf.Tensor1D, tf.tensor1d([], 'float32'), this.codebookSize);
       const { perplexity, usage } = perplexityAndUsage(tf.div(counts, n * c) as tf.Tensor1D);
       if (training) this.stats.update(idx);
@@ -322,7 +320,7 @@ export class FSQ implements Quantizer<FSQOutput> {
   /** "projectIn.kernel", "projectIn.bias", "projectOut.kernel", "projectOut.bias" (none without projections). */
   namedVariables(): Map<string, tf.Variable> {
     this.assertAlive();
-    return new Map([...(this.linIn?.namedVariables('projectIn.') ?? []), ...(this.linOut?.namedVariables('projectOut.') ?? [])]);
+    return new Map([...(this.lin('in')?.namedVariables('projectIn.') ?? []), ...(this.lin('out')?.namedVariables('projectOut.') ?? [])]);
   }
 
   /** Nothing to reset after a checkpoint load. */
@@ -332,8 +330,8 @@ export class FSQ implements Quantizer<FSQOutput> {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.linIn?.dispose();
-    this.linOut?.dispose();
+    this.lin('in')?.dispose();
+    this.lin('out')?.dispose();
   }
 
   private assertAlive(): void {
@@ -343,6 +341,11 @@ export class FSQ implements Quantizer<FSQOutput> {
   /** ⌊L_i/2⌋ per channel. */
   private halfWidth(): number[] {
     return this.levels.map((L) => (this.options.bound === 'symmetric' ? (L - 1) / 2 : Math.floor(L / 2)));
+  }
+
+  /** The projection as the Linear layer it is (null without projections). */
+  private lin(which: 'in' | 'out'): Linear | null {
+    return (which === 'in' ? this.projectIn : this.projectOut) as Linear | null;
   }
 
   /** x·W + b, or x unchanged without projections.   [N, in] → [N, out] */

@@ -125,8 +125,6 @@ export class LFQ implements Quantizer<LFQOutput> {
   readonly stats: CodebookStats;
   /** The options as given, checked, defaults filled in: the one place the class reads them from. */
   readonly options: ResolvedOf<typeof LFQ_OPTIONS>;
-  private readonly linIn: Linear | null;
-  private readonly linOut: Linear | null;
   /** Check inputs to forward for NaN/Infinity (switch off for speed). */
   checkFinite: boolean;
   private readonly signOp: (z: tf.Tensor) => tf.Tensor;
@@ -154,8 +152,8 @@ export class LFQ implements Quantizer<LFQOutput> {
     this.stats = new CodebookStats(this.codebookSize, opts.statsWindow);
     const rng = new Rng(opts.seed);
     const project = this.dim !== this.codebookDim;
-    this.projectIn = this.linIn = project ? new Linear(this.dim, this.codebookDim, rng) : null;
-    this.projectOut = this.linOut = project ? new Linear(this.codebookDim, this.dim, rng) : null;
+    this.projectIn = project ? new Linear(this.dim, this.codebookDim, rng) : null;
+    this.projectOut = project ? new Linear(this.codebookDim, this.dim, rng) : null;
   }
 
   /** s: codes are {−s, s}^d (options.codebookScale). */
@@ -252,7 +250,7 @@ export class LFQ implements Quantizer<LFQOutput> {
     const out = tf.tidy(() => {
       const lead = codes.shape.slice(0, -1);
       const flat = tf.reshape(codes, [-1, this.codebookDim]) as tf.Tensor2D;
-      return tf.reshape(this.applyLinear(this.linOut, flat), [...lead, this.dim]);
+      return tf.reshape(this.applyLinear(this.lin('out'), flat), [...lead, this.dim]);
     });
     codes.dispose();
     return out;
@@ -270,7 +268,7 @@ export class LFQ implements Quantizer<LFQOutput> {
     return tf.tidy(() => {
       const flat = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]
       const n = flat.shape[0];
-      const x = this.applyLinear(this.linIn, flat) as tf.Tensor2D; // [N, d]
+      const x = this.applyLinear(this.lin('in'), flat) as tf.Tensor2D; // [N, d]
       const q = this.signCodes(x) as tf.Tensor2D; // [N, d]
       const idx = this.bitsToIndices(q); // [N]
       const st = straightThrough(x, q); // value q, gradient identity to x
@@ -287,7 +285,7 @@ export class LFQ implements Quantizer<LFQOutput> {
       const { perplexity, usage } = perplexityAndUsage(tf.div(counts, n) as tf.Tensor1D);
       if (training) this.stats.update(idx);
       return {
-        quantized: tf.reshape(this.applyLinear(this.linOut, st as tf.Tensor2D), z.shape),
+        quantized: tf.reshape(this.applyLinear(this.lin('out'), st as tf.Tensor2D), z.shape),
         indices: tf.reshape(idx, lead),
         codes: tf.reshape(q, [...lead, this.codebookDim]),
         perSampleEntropy, codebookEntropy, entropyLoss, commitLoss, loss, perplexity, usage,
@@ -303,7 +301,7 @@ export class LFQ implements Quantizer<LFQOutput> {
   /** "projectIn.kernel", "projectIn.bias", "projectOut.kernel", "projectOut.bias" (none without projections). */
   namedVariables(): Map<string, tf.Variable> {
     this.alive();
-    return new Map([...(this.linIn?.namedVariables('projectIn.') ?? []), ...(this.linOut?.namedVariables('projectOut.') ?? [])]);
+    return new Map([...(this.lin('in')?.namedVariables('projectIn.') ?? []), ...(this.lin('out')?.namedVariables('projectOut.') ?? [])]);
   }
 
   /** Nothing to reset after a checkpoint load. */
@@ -313,12 +311,17 @@ export class LFQ implements Quantizer<LFQOutput> {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.linIn?.dispose();
-    this.linOut?.dispose();
+    this.lin('in')?.dispose();
+    this.lin('out')?.dispose();
   }
 
   private alive(): void {
     assertAlive('LFQ', this.disposed);
+  }
+
+  /** The projection as the Linear layer it is (null without projections). */
+  private lin(which: 'in' | 'out'): Linear | null {
+    return (which === 'in' ? this.projectIn : this.projectOut) as Linear | null;
   }
 
   /** x·W + b, or x unchanged without projections.   [N, in] → [N, out] */
