@@ -2,8 +2,8 @@
  * vq-notebooks: vector quantization in TensorFlow.js — what notebooks see as `vq.*`.
  * Re-exports the `tf` namespace it uses so that callers build tensors on the same engine.
  *
- * Layers: quantizer/, vqvae/, prior/ and display/ are peers that never import each other
- * (vqvae/ takes any quantizer through its Bottleneck interface); data/ and checkpoint/ take
+ * Layers: quantizer/, vqvae/, prior/ and display/ are peers that never import each other, except
+ * that vqvae/ takes any quantizer through quantizer/protocol.ts (types only: its Bottleneck); data/ and checkpoint/ take
  * explicit paths; notebook/ combines them for the notebooks (names under data/, progress, logs).
  */
 import * as tf from '@tensorflow/tfjs';
