@@ -247,8 +247,9 @@ export async function initBackend(
  * first (the early tensors stay valid: tfjs moves their data to the backend chosen).
  */
 async function adoptLazyBackend(): Promise<void> {
-  const engine = tf.engine() as unknown as { backendName: string | null; pendingBackendInit: Promise<unknown> | null };
-  if (engine.backendName === null && engine.pendingBackendInit === null) return;
+  // (both are undefined, not null, on a fresh engine)
+  const engine = tf.engine() as unknown as { backendName?: string | null; pendingBackendInit?: Promise<unknown> | null };
+  if (!engine.backendName && !engine.pendingBackendInit) return;
   try {
     await tf.ready();
   } catch {
