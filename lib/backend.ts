@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { registerNativeKernels } from './native/index';
+import { setNativeMemoryProbe } from './quantizer/memory';
 import { registerWasmKernels, requestedWasmThreads, setWasmThreads, wasmThreadsChosen, wasmThreadsInUse } from './wasm/index';
 import { checkOneOf, checkOptionNames } from './validate';
 
@@ -97,13 +98,23 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
       // when libtensorflow or CUDA cannot be loaded). TensorFlow's C++ start-up notes go to stderr
       // unless TF_CPP_MIN_LOG_LEVEL says otherwise: keep warnings and errors only.
       process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      require(choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require(choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+      } catch (e) {
+        // An installed but unbuilt package registers its kernels before its binding fails to load:
+        // drop them, or the next native package's registration warns ~150 times ("already registered").
+        for (const k of tf.getKernelsForBackend('tensorflow')) tf.unregisterKernel(k.kernelName, 'tensorflow');
+        throw e;
+      }
       if (!(await tf.setBackend('tensorflow'))) throw new Error('tensorflow backend failed to initialise');
       registerNativeKernels();
+      // the quantizers' memory guard (lib/quantizer/memory.ts) stays browser-safe: the limit comes from here
+      setNativeMemoryProbe(() => os.freemem());
       if (choice === 'node-gpu' && !nativeDevice().endsWith('GPU')) {
         // Unregister it so that 'node' can register its own 'tensorflow' backend next.
         tf.removeBackend('tensorflow');
+        for (const k of tf.getKernelsForBackend('tensorflow')) tf.unregisterKernel(k.kernelName, 'tensorflow');
         throw new Error('tfjs-node-gpu loaded but TensorFlow sees no GPU (no CUDA driver, or no device visible)');
       }
       return;
@@ -119,6 +130,9 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
     }
     case 'cpu': {
       if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
+      // The cpu backend's one-time "install our node backend" banner (tfjs prints it on first use unless in
+      // prod mode, which we no longer set): initBackend's summary already says which backend runs and why.
+      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
       return;
     }
   }
@@ -135,6 +149,18 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
  */
 const HANDLED_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
 type ProcessHandlers = Record<(typeof HANDLED_EVENTS)[number], Function[]>;
+
+/**
+ * Emscripten's two handlers, recognised by their source: `function (ex) { if (!(ex instanceof
+ * ExitStatus)) { throw ex; } }` and `function (reason) { throw reason; }`.
+ */
+function isEmscriptenHandler(f: Function): boolean {
+  const src = Function.prototype.toString.call(f).replace(/\s+/g, ' ');
+  return /instanceof ExitStatus\)\) ?\{? ?throw ex;? ?\}? ?\}$/.test(src) || /^function ?\(reason\) ?\{ ?throw reason;? ?\}$/.test(src);
+}
+
+/** The handlers there were when this module loaded (before any wasm start). */
+const HANDLERS_AT_LOAD = processHandlers();
 
 function processHandlers(): ProcessHandlers {
   return { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
@@ -177,7 +203,11 @@ export async function initBackend(
   if (prefer !== undefined) checkOneOf('initBackend(prefer)', prefer, BACKEND_ORDER);
   checkOptionNames('initBackend(prefer, options)', opts, ['verbose', 'quiet']);
   if (selected && prefer === undefined) return selected;
-  tf.enableProdMode();
+  // No tf.enableProdMode(): in tfjs 4.22 it only silences tfjs's console warnings (measured: the same
+  // ms per VQ-VAE step with and without it). Ragged nested arrays are refused instead of silently
+  // truncated (tf.tensor([[0], [1, 2]]) → [[0], [1]]): a check at tensor creation from JS arrays only.
+  tf.env().set('TENSORLIKE_CHECK_SHAPE_CONSISTENCY', true);
+  if (!selected) await adoptLazyBackend();
   const override = prefer ?? parseBackendOverride(process.env.VQ_BACKEND);
   const order: BackendChoice[] = override
     ? [override, ...BACKEND_ORDER.filter((c) => c !== override)]
@@ -206,6 +236,31 @@ export async function initBackend(
     }
   }
   throw new Error(`no TensorFlow.js backend could be loaded: ${attempts.map((a) => `${a.choice}: ${a.reason}`).join('; ')}`);
+}
+
+/**
+ * A tf op that ran before initBackend made tfjs pick its highest-priority registered backend
+ * (wasm) by itself: its start is still pending (every later setBackend then fails with "Backend
+ * 'tensorflow' has not yet been initialized"), Emscripten's rethrowing process handlers are
+ * installed (a later stray error exits with code 7), and our wasm kernels are missing. Let that
+ * start finish, then remove those handlers, so that selection proceeds as if initBackend had come
+ * first (the early tensors stay valid: tfjs moves their data to the backend chosen).
+ */
+async function adoptLazyBackend(): Promise<void> {
+  // (both are undefined, not null, on a fresh engine)
+  const engine = tf.engine() as unknown as { backendName?: string | null; pendingBackendInit?: Promise<unknown> | null };
+  if (!engine.backendName && !engine.pendingBackendInit) return;
+  try {
+    await tf.ready();
+  } catch {
+    // the lazy start failed: selection below tries every backend anyway
+  }
+  const proc: NodeJS.EventEmitter = process;
+  for (const ev of HANDLED_EVENTS) {
+    for (const l of proc.listeners(ev)) {
+      if (!HANDLERS_AT_LOAD[ev].includes(l) && isEmscriptenHandler(l)) proc.removeListener(ev, l as (...a: unknown[]) => void);
+    }
+  }
 }
 
 /** The backend chosen by initBackend, or null before it ran. */

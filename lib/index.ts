@@ -2,10 +2,10 @@
  * vq-notebooks: vector quantization in TensorFlow.js — what notebooks see as `vq.*`.
  * Re-exports the `tf` namespace it uses so that callers build tensors on the same engine.
  *
- * Layers: train/ (the training loop) and nn/ under quantizer/, vqvae/, prior/ and display/,
- * which are peers that never import each other (vqvae/ takes any quantizer through its
- * Bottleneck interface); data/ and checkpoint/ take explicit paths; notebook/ combines them for
- * the notebooks (names under data/, progress, logs).
+ * Layers: nn/, train/ (the training loop), data/, checkpoint/ and display/ at the bottom;
+ * quantizer/ on nn/ and train/; vqvae/ takes any quantizer through quantizer/protocol.ts (its
+ * Bottleneck), and vqvae/ and prior/ train on train/; notebook/ combines them for the notebooks
+ * (names under data/, progress, logs). test/layout.test.ts checks it.
  */
 import * as tf from '@tensorflow/tfjs';
 export { tf };

@@ -211,6 +211,11 @@ export function assertBackend(owner: string): void {
   if (!tf.engine().backendName) {
     throw new Error(`${owner}: no TensorFlow.js backend yet: call \`await vq.initBackend()\` first`);
   }
+  // wasm started by tfjs itself (tf.ready(), or a tf op before initBackend) lacks lib/wasm's training kernels
+  if (tf.getBackend() === 'wasm' && !tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+    throw new Error(`${owner}: the wasm backend was started by TensorFlow.js itself (a tf call or tf.ready() before ` +
+      `\`await vq.initBackend()\`), without this library's wasm training kernels: call \`await vq.initBackend()\` first`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,6 +242,7 @@ export function checkVectors(name: string, z: unknown, dim: number): tf.Tensor {
   if (!(z instanceof tf.Tensor)) {
     throw new Error(`${name} must be a tf.Tensor of shape [..., ${dim}], got ${describe(z)}`);
   }
+  assertLive(name, z);
   if (z.dtype !== 'float32') throw new Error(`${name} must be a float32 tensor, got dtype ${z.dtype}`);
   if (z.rank < 1 || z.shape[z.rank - 1] !== dim) {
     throw new Error(`${name} must have shape [..., ${dim}] (last axis = dim = ${dim}), got shape [${z.shape.join(', ')}]`);
@@ -250,8 +256,13 @@ export function checkVectors(name: string, z: unknown, dim: number): tf.Tensor {
  * check behind every "expected a tensor [N, H, W, C]".
  */
 export function checkImages(name: string, x: unknown, channels: number, multipleOf = 1): tf.Tensor4D {
+  if (x instanceof tf.Tensor) assertLive(name, x);
   if (!(x instanceof tf.Tensor) || x.rank !== 4 || x.shape[3] !== channels) {
-    throw new Error(`${name} must be a tensor [N, H, W, ${channels}], got ${describe(x)}`);
+    // [N, C, H, W] (PyTorch's layout) is the likely mistake when the channels sit on axis 1
+    const chw = x instanceof tf.Tensor && x.rank === 4 && x.shape[1] === channels && x.shape[3] !== channels;
+    const hint = chw ? `; this looks channels-first [N, C, H, W] (PyTorch's layout): the layout here is channels-last (NHWC), ` +
+      `so transpose it first: tf.transpose(x, [0, 2, 3, 1])` : '';
+    throw new Error(`${name} must be a tensor [N, H, W, ${channels}], got ${describe(x)}${hint}`);
   }
   if (x.dtype !== 'float32') throw new Error(`${name} must be a float32 tensor, got dtype ${x.dtype}`);
   const [n, h, w] = x.shape;
@@ -260,6 +271,11 @@ export function checkImages(name: string, x: unknown, channels: number, multiple
     throw new Error(`${name} must have a height and width that are multiples of ${multipleOf}, got shape [${x.shape.join(', ')}]`);
   }
   return x as tf.Tensor4D;
+}
+
+/** Throw when `t` was disposed: "<name> is a disposed tensor" (tfjs would fail later with a TypeError about 'backend'). */
+export function assertLive(name: string, t: tf.Tensor): void {
+  if (t.isDisposed) throw new Error(`${name} is a disposed tensor`);
 }
 
 /** Throw when z holds NaN or ±Infinity. Costs one elementwise op, one reduction and one read. */
@@ -276,6 +292,7 @@ export function assertFinite(name: string, z: tf.Tensor): void {
 export function checkIndices(name: string, indices: unknown, size: number): tf.Tensor {
   let t: tf.Tensor;
   if (indices instanceof tf.Tensor) {
+    assertLive(name, indices);
     if (indices.dtype !== 'int32' && indices.dtype !== 'float32') {
       throw new Error(`${name} must be an int32 tensor (or integer numbers), got dtype ${indices.dtype}`);
     }

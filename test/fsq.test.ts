@@ -105,7 +105,7 @@ for (const backend of TEST_AND_CPU) {
     test("the paper's bound leaves L = 2 stuck; it is refused, and bound 'symmetric' makes 2 and 4 levels work", () => {
       // Paper bound for L = 2: 0.5005·tanh(z + atanh(0.5/0.5005)) − 0.5 < −0.5 only for z < −atanh(0.999) ≈ −3.8.
       assert.ok(Math.atanh(0.5 / 0.5005) > 3.7 && Math.atanh(0.5 / 0.5005) < 3.9);
-      assert.throws(() => new FSQ({ levels: [8, 2] }), /include 2.*stuck.*bound: 'symmetric'/);
+      assert.throws(() => new FSQ({ levels: [8, 2] }), /levels must be integers >= 3, or >= 2 with bound: 'symmetric', got \[8, 2\].*stuck/);
       assert.throws(() => new FSQ({ levels: [4], bound: 'round' as never }), /bound must be one of/);
       const n0 = tf.memory().numTensors;
       const sym = new FSQ({ levels: [2, 4, 5], bound: 'symmetric' });
@@ -266,9 +266,9 @@ for (const backend of TEST_AND_CPU) {
     test('bad input: clear errors naming the argument', () => {
       const n0 = tf.memory().numTensors;
       const bad: Array<[() => unknown, RegExp]> = [
-        [() => new FSQ({ levels: [] }), /levels must be a non-empty array of integers >= 2, got \[\]/],
-        [() => new FSQ({ levels: [8, 1] }), /levels must be a non-empty array of integers >= 2, got \[8, 1\]/],
-        [() => new FSQ({ levels: [2.5, 3] }), /levels must be a non-empty array of integers >= 2/],
+        [() => new FSQ({ levels: [] }), /levels must be a non-empty array of integers >= 3, or >= 2 with bound: 'symmetric'.*got \[\]/],
+        [() => new FSQ({ levels: [8, 1] }), /levels must be a non-empty array of integers >= 3, or >= 2 with bound: 'symmetric'.*got \[8, 1\]/],
+        [() => new FSQ({ levels: [2.5, 3] }), /levels must be a non-empty array of integers >= 3, or >= 2 with bound: 'symmetric'/],
         [() => new FSQ({} as never), /FSQ: levels is required/],
         [() => new FSQ({ level: [8, 5] } as never), /unknown option 'level' \(did you mean 'levels'\?\)/],
         [() => new FSQ({ levels: [8, 5], numCodebooks: 0 }), /numCodebooks must be an integer >= 1, got 0/],

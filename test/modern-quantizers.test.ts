@@ -367,7 +367,7 @@ describe(`modern quantizers: behaviour on ${TEST_BACKEND}`, () => {
     throwsWith(() => new ResidualVQ({ numQuantizers: 2, vq: { codebookSize: 8, dim: 4, seed: 1 } }), /ResidualVQ: vq.seed must be left out/);
     throwsWith(() => new ResidualVQ({ numQuantizers: 2, vq: { codebookSize: 8, dim: 4, gradiant: 'ste' } as never }), /VectorQuantizer: unknown option 'gradiant' \(did you mean 'gradient'\?\)/);
     throwsWith(() => new ResidualVQ({ numQuantizers: 3, vq: { codebookSize: 8, dim: 4 }, quantizeDropoutCutoffIndex: 3 }), /quantizeDropoutCutoffIndex must be an integer in \[0, 2\]/);
-    throwsWith(() => new ResidualVQ({ numQuantizers: 2, fsq: { levels: [5], dim: 3 } as never }), /ResidualVQ: fsq: unknown option 'dim'; known options: levels, statsWindow/);
+    throwsWith(() => new ResidualVQ({ numQuantizers: 2, fsq: { levels: [5], dim: 3 } as never }), /ResidualVQ: fsq: unknown option 'dim'; known options: levels, bound, statsWindow/);
     throwsWith(() => new ResidualVQ({ numQuantizers: 2, fsq: { levels: [5] }, sharedCodebook: true }), /ResidualVQ: sharedCodebook must be false with fsq stages/);
     const rvq = new ResidualVQ({ numQuantizers: 2, vq: { codebookSize: 8, dim: 4 } });
     throwsWith(() => rvq.decode([[1, 2, 3]]), /must have shape \[\.\.\., m\] with 1 <= m <= 2/);

@@ -196,7 +196,7 @@ describe('argument checks at every public entry point', () => {
   });
 
   test('sizes too large to allocate are rejected up front, with the limit', async () => {
-    await rejects(() => new VectorQuantizer({ codebookSize: 1e9, dim: 2 }), /codebookSize must be an integer in \[1, 16777216\], got 1000000000/, 'K = 1e9');
+    await rejects(() => new VectorQuantizer({ codebookSize: 1e9, dim: 2 }), /codebookSize must be an integer in \[2, 16777216\], got 1000000000/, 'K = 1e9');
     await rejects(() => new VectorQuantizer({ codebookSize: 2 ** 20, dim: 1024 }), /codebookSize × dim must be at most 268435456/, 'K × dim');
     await rejects(() => new FSQ({ levels: [1000, 1000, 1000] }), /levels must give at most 16777216 codes \(2\^24\), got 1000 × 1000 × 1000 = 1000000000/, 'FSQ product');
     await rejects(() => new GatedPixelCNN({ codebookSize: 2 ** 23, channels: 64 }), /codebookSize × channels must be at most 268435456/, 'PixelCNN K × p');

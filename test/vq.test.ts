@@ -304,7 +304,7 @@ for (const backend of TEST_AND_CPU) {
     test('bad input: clear errors naming the argument, before any tensor work', () => {
       const n0 = tf.memory().numTensors;
       const bad: Array<[() => unknown, RegExp]> = [
-        [() => new VectorQuantizer({ codebookSize: 0, dim: 2 }), /VectorQuantizer: codebookSize must be an integer in \[1, 16777216\], got 0/],
+        [() => new VectorQuantizer({ codebookSize: 0, dim: 2 }), /VectorQuantizer: codebookSize must be an integer in \[2, 16777216\], got 0/],
         [() => new VectorQuantizer({ codebookSize: 2.5, dim: 2 }), /codebookSize must be an integer/],
         [() => new VectorQuantizer({ codebookSize: 4, dim: 0 }), /dim must be an integer >= 1/],
         [() => new VectorQuantizer({ codebookSize: 4, dim: 2, commitmentWieght: 1 } as never), /unknown option 'commitmentWieght' \(did you mean 'commitmentWeight'\?\)/],

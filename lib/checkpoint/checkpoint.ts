@@ -99,6 +99,7 @@ export function fileCheckpointHandler(file: string, opts: HandlerOptions = {}): 
     },
     async load(): Promise<tf.io.ModelArtifacts> {
       if (!fs.existsSync(file)) throw new Error(`checkpoint not found: ${file}`);
+      if (fs.statSync(file).isDirectory()) throw new Error(`checkpoint ${file} is a directory, not a checkpoint file`);
       const buf = fs.readFileSync(file);
       const damaged = (what: string) => new Error(`checkpoint ${file} is damaged: ${what}`);
       if (buf.length < 12 || buf.subarray(0, 8).toString() !== MAGIC) {
@@ -156,11 +157,55 @@ export interface SaveOptions {
   writeSync?: (fd: number, buf: Uint8Array, offset: number, length: number) => number;
 }
 
-/** Save `model`'s variables and config to the file `file`; returns the path. */
+/**
+ * Throw unless `v` survives JSON unchanged: numbers finite, no BigInt, function, undefined inside
+ * arrays, symbol or cycle. `at` names the place ("meta.log.loss[3]").
+ */
+export function checkJson(at: string, v: unknown, seen: Set<unknown> = new Set()): void {
+  const bad = (what: string) => new Error(`${at} must be JSON (finite numbers, strings, booleans, null, arrays, plain objects), got ${what}`);
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw bad(`${v} (JSON would store it as null)`);
+    return;
+  }
+  if (typeof v === 'bigint') throw bad(`a BigInt (${v}n); store it as a number or a string`);
+  if (typeof v !== 'object') throw bad(typeof v === 'undefined' ? 'undefined' : `a ${typeof v}`);
+  if (seen.has(v)) throw bad('a circular reference');
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return; // Date and the like: JSON's own form
+  seen.add(v);
+  if (Array.isArray(v)) v.forEach((x, i) => checkJson(`${at}[${i}]`, x, seen));
+  else if (ArrayBuffer.isView(v)) throw bad(`a ${v.constructor.name} (use Array.from)`);
+  else for (const [k, x] of Object.entries(v)) if (x !== undefined) checkJson(`${at}.${k}`, x, seen);
+  seen.delete(v);
+}
+
+/** Names of the float32 variables holding NaN or ±Infinity (reads every float32 variable). */
+export function nonFiniteVariables(named: Map<string, tf.Variable>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of named) {
+    if (v.dtype !== 'float32') continue;
+    const ok = tf.tidy(() => tf.all(tf.isFinite(v)).dataSync()[0]);
+    if (!ok) out.push(k);
+  }
+  return out;
+}
+
+/**
+ * Save `model`'s variables and config to the file `file`; returns the path. Refuses (and keeps
+ * the previous file) when a variable holds NaN or Infinity — loadCheckpoint would refuse such a
+ * file — or when `meta` is not plain JSON.
+ */
 export async function saveCheckpoint(model: Checkpointable, file: string, opts: SaveOptions = {}): Promise<string> {
   checkOptionNames('saveCheckpoint(model, file, options)', opts, ['meta', 'beforeRename', 'writeSync']);
   checkString('saveCheckpoint(file)', file);
+  if (opts.meta !== undefined) checkJson('saveCheckpoint(options.meta)', opts.meta);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`saveCheckpoint(file): ${file} is a directory`);
   const named = model.namedVariables();
+  const nonFinite = nonFiniteVariables(named);
+  if (nonFinite.length) {
+    throw new Error(`saveCheckpoint: not saved to ${file}: non-finite values (NaN or Infinity) in ${nonFinite.join(', ')} ` +
+      `(a diverged training?); the previous file, if any, is unchanged`);
+  }
   const { data, specs } = await tf.io.encodeWeights(Object.fromEntries(named));
   await fileCheckpointHandler(file, { beforeRename: opts.beforeRename, writeSync: opts.writeSync }).save({
     modelTopology: JSON.parse(JSON.stringify(model.config)),

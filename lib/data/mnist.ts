@@ -96,6 +96,7 @@ function readMaybeGz(dir: string, base: string): { buf: Buffer; file: string } {
   for (const name of [base, `${base}.gz`]) {
     const p = path.join(dir, name);
     if (fs.existsSync(p)) {
+      if (fs.statSync(p).isDirectory()) throw new Error(`MNIST IDX file ${p} is a directory, not a file`);
       const buf = fs.readFileSync(p);
       if (buf[0] !== 0x1f || buf[1] !== 0x8b) return { buf, file: p };
       try {

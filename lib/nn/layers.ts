@@ -132,3 +132,34 @@ export function collect(children: [string, ParamHolder][], prefix = ''): Map<str
   }
   return out;
 }
+
+/**
+ * A learned linear map y = x·W + b (kernel W [fanIn, fanOut], bias b [fanOut]), initialised as
+ * torch.nn.Linear: both U(±1/√fanIn), kernel drawn first, then bias, from `rng` (lib/rng's Rng). The projections
+ * in and out of FSQ and LFQ.
+ */
+/** A linear map's weights, as FSQ's and LFQ's `projectIn` / `projectOut` expose them. */
+export interface LinearWeights {
+  readonly kernel: tf.Variable; // [fanIn, fanOut]
+  readonly bias: tf.Variable; // [fanOut]
+}
+
+export class Linear implements ParamHolder, LinearWeights {
+  readonly kernel: tf.Variable; // [fanIn, fanOut]
+  readonly bias: tf.Variable; // [fanOut]
+  constructor(readonly fanIn: number, readonly fanOut: number, rng: { uniform(n: number, lo: number, hi: number): Float32Array }) {
+    const s = 1 / Math.sqrt(fanIn);
+    this.kernel = tf.tidy(() => tf.variable(tf.tensor2d(rng.uniform(fanIn * fanOut, -s, s), [fanIn, fanOut])));
+    this.bias = tf.tidy(() => tf.variable(tf.tensor1d(rng.uniform(fanOut, -s, s))));
+  }
+  /** x [N, fanIn] → x·W + b [N, fanOut] */
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(tf.matMul(x, this.kernel as tf.Tensor2D), this.bias) as tf.Tensor2D;
+  }
+  namedVariables(prefix = ''): Map<string, tf.Variable> {
+    return new Map([[`${prefix}kernel`, this.kernel], [`${prefix}bias`, this.bias]]);
+  }
+  dispose(): void {
+    tf.dispose([this.kernel, this.bias]);
+  }
+}

@@ -5,7 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Checkpointable, loadCheckpoint as loadCheckpointFile, saveCheckpoint as saveCheckpointFile } from '../checkpoint/checkpoint';
+import {
+  Checkpointable, checkJson, loadCheckpoint as loadCheckpointFile, nonFiniteVariables, saveCheckpoint as saveCheckpointFile,
+} from '../checkpoint/checkpoint';
 import { OptionsOf, checkFunction, is, resolveOptions } from '../validate';
 import { defaultCheckpointDir } from './paths';
 
@@ -28,6 +30,7 @@ export const SAVE_OPTIONS = {
   meta: {
     check: (v: Record<string, unknown>, name: string): Record<string, unknown> => {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${name} must be a plain object, got ${String(v)}`);
+      checkJson(name, v);
       return v;
     },
     default: {} as Record<string, unknown>,
@@ -60,7 +63,9 @@ export async function loadCheckpoint(model: Checkpointable, name: string, opts: 
 
 /**
  * Load <name> when it exists (unless `retrain`), else run `train()` and save what it returns as
- * meta. A stored checkpoint of another config is an error, not a retrain.
+ * meta. A stored checkpoint of another config is an error, not a retrain. A model that `train()`
+ * left with NaN or Infinity in a variable (training diverged) is not saved: the error says so and
+ * names the variables, and the previous checkpoint, if any, stays.
  */
 export async function loadOrTrain(
   model: Checkpointable, name: string, train: () => Promise<Record<string, unknown> | void>,
@@ -72,6 +77,11 @@ export async function loadOrTrain(
     return { loaded: true, meta: await loadCheckpoint(model, name, { dir }) };
   }
   const meta = (await train()) ?? {};
+  const nonFinite = nonFiniteVariables(model.namedVariables());
+  if (nonFinite.length) {
+    throw new Error(`loadOrTrain('${name}'): training diverged — non-finite values (NaN or Infinity) in ${nonFinite.join(', ')}; ` +
+      `nothing was saved (the previous checkpoint, if any, is unchanged). Lower the learning rate or check the data, then run again`);
+  }
   await saveCheckpoint(model, name, { dir, meta });
   return { loaded: false, meta };
 }

@@ -2,7 +2,7 @@
  * Claims checked inside notebooks: a notebook states a finding, then `claim()` asserts it, so
  * a regression makes the cell throw and the nbval run fail.
  */
-import { checkString } from '../validate';
+import { checkBoolean, checkString } from '../validate';
 
 export class ClaimError extends Error {
   override name = 'ClaimError';
@@ -14,6 +14,7 @@ export class ClaimError extends Error {
  */
 export function claim(condition: boolean, statement: string, detail = ''): void {
   checkString('claim(statement)', statement);
+  checkBoolean('claim(condition)', condition);
   if (!condition) throw new ClaimError(`claim failed: ${statement}${detail ? ` (${detail})` : ''}`);
   console.log(`✓ ${statement}`);
 }

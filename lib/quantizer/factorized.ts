@@ -58,11 +58,23 @@ export class FactorizedVQ {
     this.inner = new VectorQuantizer({ ...o.vq, codebookSize: o.codebookSize, dim: o.codeDim, distance: 'cosine', seed: o.seed });
   }
 
+  readonly indicesPerVector = 1;
   get codebookSize(): number { return this.options.codebookSize; }
   get dim(): number { return this.options.dim; }
   get stats(): VectorQuantizer['stats'] { return this.inner.stats; }
-  get config(): Record<string, unknown> {
-    return { type: 'FactorizedVQ', dim: this.dim, codeDim: this.options.codeDim, codebookSize: this.codebookSize, vq: JSON.parse(JSON.stringify(this.inner.options)) };
+  get config(): { type: string } & Record<string, unknown> {
+    return { type: 'FactorizedVQ', dim: this.dim, codeDim: this.options.codeDim, codebookSize: this.codebookSize, vq: this.inner.config };
+  }
+
+  /** "projectIn.kernel", "projectIn.bias", "projectOut.…", then the inner quantizer's under "vq.". */
+  namedVariables(): Map<string, tf.Variable> {
+    assertAlive('FactorizedVQ', this.disposed);
+    const out = new Map<string, tf.Variable>([
+      ['projectIn.kernel', this.projectIn.kernel], ['projectIn.bias', this.projectIn.bias],
+      ['projectOut.kernel', this.projectOut.kernel], ['projectOut.bias', this.projectOut.bias],
+    ]);
+    for (const [k, v] of this.inner.namedVariables()) out.set(`vq.${k}`, v);
+    return out;
   }
 
   /** z [..., dim] → quantized [..., dim], indices [...], the inner quantizer's losses. */

@@ -9,7 +9,9 @@ import { perplexityAndUsage } from './distance';
 import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { roundSte } from './ste';
-import { checkForwardInput, VQForwardOptions } from './vq';
+import { checkForwardInput, VQForwardOptions } from './checks';
+import type { Quantizer, QuantizerConfig } from './protocol';
+import { Linear, LinearWeights } from '../nn/layers';
 import {
   MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, checkIndices, checkVectors, describe, is,
   resolveOptions,
@@ -26,10 +28,14 @@ import {
  */
 export type FSQBound = 'paper' | 'symmetric';
 
-/** Levels: a non-empty array of integers ≥ 2 whose product (the codebook size) is at most 2^24. */
+/**
+ * Levels: a non-empty array of integers ≥ 2 whose product (the codebook size) is at most 2^24.
+ * (A 2 is refused later under bound 'paper'; the message names both rules at once.)
+ */
 function checkLevels(v: number[], name: string): number[] {
   if (!Array.isArray(v) || v.length === 0 || !v.every((l) => Number.isInteger(l) && l >= 2)) {
-    throw new Error(`${name} must be a non-empty array of integers >= 2, got ${describe(v)}`);
+    throw new Error(`${name} must be a non-empty array of integers >= 3, or >= 2 with bound: 'symmetric' ` +
+      `(2 levels are stuck at one level under the paper's bound), got ${describe(v)}`);
   }
   const size = v.reduce((a, b) => a * b, 1);
   if (size > MAX_CODEBOOK_SIZE) {
@@ -39,7 +45,7 @@ function checkLevels(v: number[], name: string): number[] {
 }
 
 export const FSQ_OPTIONS = {
-  /** Levels L_i per channel, each an integer ≥ 2 (≥ 3 under bound 'paper'), at most 2^24 codes in all, e.g. FSQ.levelsFor(1024) = [8, 5, 5, 5]. */
+  /** Levels L_i per channel, each an integer ≥ 3, or ≥ 2 under bound 'symmetric', at most 2^24 codes in all, e.g. FSQ.levelsFor(1024) = [8, 5, 5, 5]. */
   levels: { check: checkLevels },
   /** How a channel is bounded before rounding (see FSQBound). Default 'paper'. */
   bound: { check: is.oneOf<FSQBound>('paper', 'symmetric'), default: 'paper' as FSQBound },
@@ -64,44 +70,36 @@ export type FSQOutput = {
   indices: tf.Tensor;
   /** The codes in [−1, 1] before the output projection.   [..., levels.length·numCodebooks] */
   codes: tf.Tensor;
+  /** 0: FSQ adds no loss of its own (the protocol's auxiliary loss).   [] */
+  loss: tf.Scalar;
   /** exp(−Σ p log p) of this batch's code frequencies (all groups pooled).   [] */
   perplexity: tf.Scalar;
   /** Fraction of the codebookSize codes used in this batch.   [] */
   usage: tf.Scalar;
 };
 
-/** A learned linear map y = x·W + b, initialised as torch.nn.Linear: U(±1/√fanIn). */
-interface Linear { kernel: tf.Variable; bias: tf.Variable }
-
-function linear(rng: Rng, fanIn: number, fanOut: number): Linear {
-  const s = 1 / Math.sqrt(fanIn);
-  return {
-    kernel: tf.tidy(() => tf.variable(tf.tensor2d(rng.uniform(fanIn * fanOut, -s, s), [fanIn, fanOut]))),
-    bias: tf.tidy(() => tf.variable(tf.tensor1d(rng.uniform(fanOut, -s, s)))),
-  };
-}
-
 /** Mentzer et al. 2023, Table 1 (levels recommended for a target codebook size). */
 const RECOMMENDED: Record<number, number[]> = {
   256: [8, 6, 5], 1024: [8, 5, 5, 5], 4096: [7, 5, 5, 5, 5], 16384: [8, 8, 8, 6, 5], 65536: [8, 8, 8, 5, 5, 5],
 };
 
-export class FSQ {
-  readonly levels: readonly number[];
-  readonly numCodebooks: number;
+export class FSQ implements Quantizer<FSQOutput> {
   /** d = levels.length, channels per group. */
   readonly codebookDim: number;
   /** levels.length · numCodebooks. */
   readonly effectiveDim: number;
+  /** Input/output width: options.dim, or levels.length·numCodebooks when left out. */
   readonly dim: number;
   /** ∏ L_i. */
   readonly codebookSize: number;
   /** cumprod([1, L_0, L_1, ...]) without its last entry: the mixed-radix place values. */
   readonly basis: readonly number[];
-  readonly projectIn: Linear | null;
-  readonly projectOut: Linear | null;
+  /** The learned projection dim → levels.length·numCodebooks (null when they are equal). */
+  readonly projectIn: LinearWeights | null;
+  /** The learned projection back to dim (null when they are equal). */
+  readonly projectOut: LinearWeights | null;
   readonly stats: CodebookStats;
-  /** The options as given, defaults filled in. */
+  /** The options as given, checked, defaults filled in: the one place the class reads them from. */
   readonly options: ResolvedOf<typeof FSQ_OPTIONS>;
   /** Check inputs to forward for NaN/Infinity (switch off for speed). */
   checkFinite: boolean;
@@ -136,13 +134,11 @@ export class FSQ {
     const opts = (this.options = resolveOptions('FSQ', FSQ_OPTIONS, options));
     const levels = opts.levels;
     if (opts.bound === 'paper' && levels.includes(2)) {
-      throw new Error(`FSQ: levels ${describe(levels)} include 2, which the paper's bound leaves stuck at one level ` +
-        "(inputs must fall below about −3.8 to reach the other); use bound: 'symmetric' or at least 3 levels");
+      throw new Error(`FSQ: levels must be integers >= 3, or >= 2 with bound: 'symmetric', got ${describe(levels)}: the paper's ` +
+        "bound (the default) leaves a 2-level channel stuck at one level (inputs must fall below about −3.8 to reach the other)");
     }
-    this.levels = levels;
-    this.numCodebooks = opts.numCodebooks;
     this.codebookDim = levels.length;
-    this.effectiveDim = this.codebookDim * this.numCodebooks;
+    this.effectiveDim = this.codebookDim * opts.numCodebooks;
     this.dim = opts.dim ?? this.effectiveDim;
     if (this.dim !== this.effectiveDim && this.dim * this.effectiveDim > MAX_TENSOR_VALUES) {
       throw new Error(`FSQ: dim × levels.length·numCodebooks must be at most ${MAX_TENSOR_VALUES} (2^28 values), got ${this.dim} × ${this.effectiveDim}`);
@@ -154,8 +150,35 @@ export class FSQ {
     this.stats = new CodebookStats(this.codebookSize, opts.statsWindow);
     const rng = new Rng(opts.seed);
     const project = this.dim !== this.effectiveDim;
-    this.projectIn = project ? linear(rng, this.dim, this.effectiveDim) : null;
-    this.projectOut = project ? linear(rng, this.effectiveDim, this.dim) : null;
+    this.projectIn = project ? new Linear(this.dim, this.effectiveDim, rng) : null;
+    this.projectOut = project ? new Linear(this.effectiveDim, this.dim, rng) : null;
+  }
+
+  /** Levels L_i per channel (options.levels). */
+  get levels(): readonly number[] {
+    return this.options.levels;
+  }
+
+  /** Independent FSQ groups per vector (options.numCodebooks). */
+  get numCodebooks(): number {
+    return this.options.numCodebooks;
+  }
+
+  /** Indices per vector: numCodebooks. */
+  get indicesPerVector(): number {
+    return this.options.numCodebooks;
+  }
+
+  /**
+   * What a checkpoint must agree on: the levels in order, numCodebooks, dim (projections), and the
+   * bound when not the default 'paper' (so checkpoints saved before it was checked still load).
+   */
+  get config(): QuantizerConfig {
+    const o = this.options;
+    return {
+      type: 'FSQ', codebookSize: this.codebookSize, dim: this.dim, levels: [...o.levels], numCodebooks: o.numCodebooks,
+      ...(o.bound !== 'paper' ? { bound: o.bound } : {}),
+    };
   }
 
   /**
@@ -256,13 +279,13 @@ export class FSQ {
     const out = tf.tidy(() => {
       const lead = this.numCodebooks === 1 ? codes.shape.slice(0, -1) : codes.shape.slice(0, -2);
       const flat = tf.reshape(codes, [-1, this.effectiveDim]) as tf.Tensor2D;
-      return tf.reshape(this.applyLinear(this.projectOut, flat), [...lead, this.dim]);
+      return tf.reshape(this.applyLinear(this.lin('out'), flat), [...lead, this.dim]);
     });
     codes.dispose();
     return out;
   }
 
-  /** z: [..., dim] → FSQOutput. Training mode (default) records `stats`. */
+  /** z: [..., dim] → FSQOutput (loss 0: nothing to learn but the projections). Training mode (default) records `stats`. */
   forward(z: tf.Tensor, opts: VQForwardOptions = {}): FSQOutput {
     this.assertAlive();
     const training = checkForwardInput('FSQ', z, this.dim, opts, this.checkFinite);
@@ -271,11 +294,11 @@ export class FSQ {
     return tf.tidy(() => {
       const flat = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]
       const n = flat.shape[0];
-      const h = tf.reshape(this.applyLinear(this.projectIn, flat), [n, c, this.codebookDim]); // [N, c, d]
+      const h = tf.reshape(this.applyLinear(this.lin('in'), flat), [n, c, this.codebookDim]); // [N, c, d]
       const codes = this.quantize(h); // [N, c, d]
       const idx = this.gridIndices(codes); // [N, c]
       const codesFlat = tf.reshape(codes, [n, this.effectiveDim]) as tf.Tensor2D; // [N, c·d]
-      const out = this.applyLinear(this.projectOut, codesFlat); // [N, dim]
+      const out = this.applyLinear(this.lin('out'), codesFlat); // [N, dim]
       const counts = tf.bincount(tf.reshape(idx, [-1]) as tf.Tensor1D, tf.tensor1d([], 'float32'), this.codebookSize);
       const { perplexity, usage } = perplexityAndUsage(tf.div(counts, n * c) as tf.Tensor1D);
       if (training) this.stats.update(idx);
@@ -283,6 +306,7 @@ export class FSQ {
         quantized: tf.reshape(out, z.shape),
         indices: tf.reshape(idx, c === 1 ? lead : [...lead, c]),
         codes: tf.reshape(codesFlat, [...lead, this.effectiveDim]),
+        loss: tf.scalar(0),
         perplexity, usage,
       };
     });
@@ -290,14 +314,24 @@ export class FSQ {
 
   /** The projections' variables ([] when dim = levels.length·numCodebooks). */
   trainableVariables(): tf.Variable[] {
-    return [this.projectIn, this.projectOut].flatMap((l) => (l ? [l.kernel, l.bias] : []));
+    return [...this.namedVariables().values()];
   }
+
+  /** "projectIn.kernel", "projectIn.bias", "projectOut.kernel", "projectOut.bias" (none without projections). */
+  namedVariables(): Map<string, tf.Variable> {
+    this.assertAlive();
+    return new Map([...(this.lin('in')?.namedVariables('projectIn.') ?? []), ...(this.lin('out')?.namedVariables('projectOut.') ?? [])]);
+  }
+
+  /** Nothing to reset after a checkpoint load. */
+  restored(): void {}
 
   /** Frees the projections. The quantizer cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const l of [this.projectIn, this.projectOut]) if (l) tf.dispose([l.kernel, l.bias]);
+    this.lin('in')?.dispose();
+    this.lin('out')?.dispose();
   }
 
   private assertAlive(): void {
@@ -309,8 +343,13 @@ export class FSQ {
     return this.levels.map((L) => (this.options.bound === 'symmetric' ? (L - 1) / 2 : Math.floor(L / 2)));
   }
 
+  /** The projection as the Linear layer it is (null without projections). */
+  private lin(which: 'in' | 'out'): Linear | null {
+    return (which === 'in' ? this.projectIn : this.projectOut) as Linear | null;
+  }
+
   /** x·W + b, or x unchanged without projections.   [N, in] → [N, out] */
   private applyLinear(l: Linear | null, x: tf.Tensor2D): tf.Tensor {
-    return l ? tf.add(tf.matMul(x, l.kernel as tf.Tensor2D), l.bias) : x;
+    return l ? l.apply(x) : x;
   }
 }

@@ -2,13 +2,17 @@
  * Quantizers: VectorQuantizer (VQ-VAE, with EMA / restarts / cosine / k-means / rotation trick),
  * FSQ, ResidualVQ (residual VQ or FSQ), LFQ (lookup-free) and SimVQ.
  */
-export { VectorQuantizer, FORWARD_OPTIONS } from './vq';
-export type { VQOutput, VQForwardOptions } from './vq';
+export type { Quantizer, QuantizerOutput, QuantizerConfig, CodebookHealth } from './protocol';
+export { FORWARD_OPTIONS, checkForwardInput, maxInputMagnitude } from './checks';
+export type { VQForwardOptions } from './checks';
+export { VectorQuantizer } from './vq';
+export type { VQOutput } from './vq';
 export { FSQ, FSQ_OPTIONS } from './fsq';
 export type { FSQOptions, FSQOutput, FSQBound } from './fsq';
 export { VQ_OPTIONS, EMA_OPTIONS } from './options';
 export type { VectorQuantizerOptions, EmaOptions, CodebookInit, CodebookDistance, VQGradient, EntropyForm, ResolvedVQOptions } from './options';
-export { ResidualVQ, RESIDUAL_VQ_OPTIONS } from './residual';
+export { ResidualVQ, RESIDUAL_VQ_OPTIONS, resolveResidualOptions } from './residual';
+export { checkMemory, checkVQMemory, setNativeMemoryProbe, WASM_HEAP_LIMIT } from './memory';
 export type { ResidualVQOptions, ResidualVQOutput } from './residual';
 export { LFQ, LFQ_OPTIONS } from './lfq';
 export type { LFQOptions, LFQOutput } from './lfq';

@@ -22,7 +22,10 @@ import { perplexityAndUsage } from './distance';
 import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { straightThrough } from './ste';
-import { checkForwardInput, VQForwardOptions } from './vq';
+import { checkForwardInput, VQForwardOptions } from './checks';
+import { checkMemory, lfqPeakBytes } from './memory';
+import type { Quantizer, QuantizerConfig } from './protocol';
+import { Linear, LinearWeights } from '../nn/layers';
 import {
   MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, checkIndices, checkInt,
   checkVectors, describe, is, resolveOptions,
@@ -84,17 +87,6 @@ export type LFQOutput = {
   usage: tf.Scalar;
 };
 
-/** A learned linear map y = x·W + b, initialised as torch.nn.Linear: U(±1/√fanIn). */
-interface Linear { kernel: tf.Variable; bias: tf.Variable }
-
-function linear(rng: Rng, fanIn: number, fanOut: number): Linear {
-  const s = 1 / Math.sqrt(fanIn);
-  return {
-    kernel: tf.tidy(() => tf.variable(tf.tensor2d(rng.uniform(fanIn * fanOut, -s, s), [fanIn, fanOut]))),
-    bias: tf.tidy(() => tf.variable(tf.tensor1d(rng.uniform(fanOut, -s, s)))),
-  };
-}
-
 type Inputs = Array<tf.Tensor | tf.GradSaveFunc>;
 
 /**
@@ -117,21 +109,21 @@ function entropy(p: tf.Tensor): tf.Tensor {
   return tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-5))), -1));
 }
 
-export class LFQ {
+export class LFQ implements Quantizer<LFQOutput> {
   /** K = 2^codebookDim. */
   readonly codebookSize: number;
   /** d = log2 K, the number of bits (channels quantized). */
   readonly codebookDim: number;
+  /** Input/output width: options.dim, or d when left out. */
   readonly dim: number;
-  readonly codebookScale: number;
-  readonly entropyWeight: number;
-  readonly diversityGamma: number;
-  readonly inverseTemperature: number;
-  readonly commitmentWeight: number;
-  readonly projectIn: Linear | null;
-  readonly projectOut: Linear | null;
+  /** One index per vector. */
+  readonly indicesPerVector = 1;
+  /** The learned projection dim → d (null when dim = d). */
+  readonly projectIn: LinearWeights | null;
+  /** The learned projection d → dim (null when dim = d). */
+  readonly projectOut: LinearWeights | null;
   readonly stats: CodebookStats;
-  /** The options as given, defaults filled in. */
+  /** The options as given, checked, defaults filled in: the one place the class reads them from. */
   readonly options: ResolvedOf<typeof LFQ_OPTIONS>;
   /** Check inputs to forward for NaN/Infinity (switch off for speed). */
   checkFinite: boolean;
@@ -154,19 +146,37 @@ export class LFQ {
     if (this.dim !== bits && this.dim * bits > MAX_TENSOR_VALUES) {
       throw new Error(`${o}: dim × log2(codebookSize) must be at most ${MAX_TENSOR_VALUES} (2^28 values), got ${this.dim} × ${bits}`);
     }
-    this.codebookScale = opts.codebookScale;
-    this.entropyWeight = opts.entropyWeight;
-    this.diversityGamma = opts.diversityGamma;
-    this.inverseTemperature = opts.inverseTemperature;
-    this.commitmentWeight = opts.commitmentWeight;
-    this.signOp = makeSignOp(this.codebookScale);
+    this.signOp = makeSignOp(opts.codebookScale);
     this.checkFinite = opts.checkFinite;
     assertBackend(o);
     this.stats = new CodebookStats(this.codebookSize, opts.statsWindow);
     const rng = new Rng(opts.seed);
     const project = this.dim !== this.codebookDim;
-    this.projectIn = project ? linear(rng, this.dim, this.codebookDim) : null;
-    this.projectOut = project ? linear(rng, this.codebookDim, this.dim) : null;
+    this.projectIn = project ? new Linear(this.dim, this.codebookDim, rng) : null;
+    this.projectOut = project ? new Linear(this.codebookDim, this.dim, rng) : null;
+  }
+
+  /** s: codes are {−s, s}^d (options.codebookScale). */
+  get codebookScale(): number { return this.options.codebookScale; }
+  /** options.entropyWeight. */
+  get entropyWeight(): number { return this.options.entropyWeight; }
+  /** options.diversityGamma. */
+  get diversityGamma(): number { return this.options.diversityGamma; }
+  /** options.inverseTemperature. */
+  get inverseTemperature(): number { return this.options.inverseTemperature; }
+  /** options.commitmentWeight. */
+  get commitmentWeight(): number { return this.options.commitmentWeight; }
+
+  /**
+   * What a checkpoint must agree on: K, dim (projections) and the code scale s when not the
+   * default 1 (so checkpoints saved before it was checked still load). The loss weights and the
+   * temperature only steer training.
+   */
+  get config(): QuantizerConfig {
+    return {
+      type: 'LFQ', codebookSize: this.codebookSize, dim: this.dim,
+      ...(this.options.codebookScale !== 1 ? { codebookScale: this.options.codebookScale } : {}),
+    };
   }
 
   /** Place values 2^(d−1−i): channel 0 is the most significant bit.   [d] int32 */
@@ -176,6 +186,7 @@ export class LFQ {
 
   /** s·sign(z) with z = 0 → −s; zero gradient (safe under tf.grad).   [..., d] → [..., d] */
   signCodes(z: tf.Tensor): tf.Tensor {
+    this.alive();
     checkVectors('LFQ.signCodes(z)', z, this.codebookDim);
     return this.signOp(z);
   }
@@ -190,15 +201,29 @@ export class LFQ {
 
   /** int32 indices [...] → bits [..., d] (float32 0/1, most significant first). */
   indicesToBits(indices: tf.Tensor | number | number[] | number[][]): tf.Tensor {
+    this.alive();
     const idx = checkIndices('LFQ.indicesToBits(indices)', indices, this.codebookSize);
     const out = tf.tidy(() => tf.cast(tf.mod(tf.floorDiv(tf.expandDims(idx, -1), this.mask()), 2), 'float32'));
     idx.dispose();
     return out;
   }
 
-  /** Codes {−s, s}^d [..., d] → int32 indices [...]. */
+  /**
+   * Codes {−s, s}^d [..., d] → int32 indices [...]. Throws when a code is off the grid (not ±s
+   * within 1e-3·s, or NaN), as FSQ.codesToIndices does; reads the codes.
+   */
   codesToIndices(codes: tf.Tensor): tf.Tensor {
-    checkVectors('LFQ.codesToIndices(codes)', codes, this.codebookDim);
+    this.alive();
+    const name = 'LFQ.codesToIndices(codes)';
+    checkVectors(name, codes, this.codebookDim);
+    const s = this.options.codebookScale;
+    const values = codes.dataSync();
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!(Math.abs(Math.abs(v) - s) <= 1e-3 * s)) {
+        throw new Error(`${name} must hold codes on the grid {−${s}, ${s}} (±codebookScale), found ${v} at flat position ${i}`);
+      }
+    }
     return this.bitsToIndices(codes);
   }
 
@@ -225,7 +250,7 @@ export class LFQ {
     const out = tf.tidy(() => {
       const lead = codes.shape.slice(0, -1);
       const flat = tf.reshape(codes, [-1, this.codebookDim]) as tf.Tensor2D;
-      return tf.reshape(this.applyLinear(this.projectOut, flat), [...lead, this.dim]);
+      return tf.reshape(this.applyLinear(this.lin('out'), flat), [...lead, this.dim]);
     });
     codes.dispose();
     return out;
@@ -236,10 +261,14 @@ export class LFQ {
     this.alive();
     const training = checkForwardInput('LFQ', z, this.dim, opts, this.checkFinite);
     const lead = z.shape.slice(0, -1);
+    const N = z.size / this.dim;
+    const K = this.codebookSize;
+    checkMemory('LFQ.forward(z)', N, `${N.toLocaleString('en-US')} vectors × ${K.toLocaleString('en-US')} codes (dim ${this.dim}; ` +
+      `the entropy term holds [N, K] tensors)`, (m) => lfqPeakBytes(m, K, this.dim, this.codebookDim));
     return tf.tidy(() => {
       const flat = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]
       const n = flat.shape[0];
-      const x = this.applyLinear(this.projectIn, flat) as tf.Tensor2D; // [N, d]
+      const x = this.applyLinear(this.lin('in'), flat) as tf.Tensor2D; // [N, d]
       const q = this.signCodes(x) as tf.Tensor2D; // [N, d]
       const idx = this.bitsToIndices(q); // [N]
       const st = straightThrough(x, q); // value q, gradient identity to x
@@ -256,7 +285,7 @@ export class LFQ {
       const { perplexity, usage } = perplexityAndUsage(tf.div(counts, n) as tf.Tensor1D);
       if (training) this.stats.update(idx);
       return {
-        quantized: tf.reshape(this.applyLinear(this.projectOut, st as tf.Tensor2D), z.shape),
+        quantized: tf.reshape(this.applyLinear(this.lin('out'), st as tf.Tensor2D), z.shape),
         indices: tf.reshape(idx, lead),
         codes: tf.reshape(q, [...lead, this.codebookDim]),
         perSampleEntropy, codebookEntropy, entropyLoss, commitLoss, loss, perplexity, usage,
@@ -266,21 +295,37 @@ export class LFQ {
 
   /** The projections' variables ([] when dim = codebookDim). */
   trainableVariables(): tf.Variable[] {
-    return [this.projectIn, this.projectOut].flatMap((l) => (l ? [l.kernel, l.bias] : []));
+    return [...this.namedVariables().values()];
   }
 
+  /** "projectIn.kernel", "projectIn.bias", "projectOut.kernel", "projectOut.bias" (none without projections). */
+  namedVariables(): Map<string, tf.Variable> {
+    this.alive();
+    return new Map([...(this.lin('in')?.namedVariables('projectIn.') ?? []), ...(this.lin('out')?.namedVariables('projectOut.') ?? [])]);
+  }
+
+  /** Nothing to reset after a checkpoint load. */
+  restored(): void {}
+
+  /** Frees the projections. The quantizer cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const v of this.trainableVariables()) v.dispose();
+    this.lin('in')?.dispose();
+    this.lin('out')?.dispose();
   }
 
   private alive(): void {
     assertAlive('LFQ', this.disposed);
   }
 
+  /** The projection as the Linear layer it is (null without projections). */
+  private lin(which: 'in' | 'out'): Linear | null {
+    return (which === 'in' ? this.projectIn : this.projectOut) as Linear | null;
+  }
+
   /** x·W + b, or x unchanged without projections.   [N, in] → [N, out] */
   private applyLinear(l: Linear | null, x: tf.Tensor2D): tf.Tensor {
-    return l ? tf.add(tf.matMul(x, l.kernel as tf.Tensor2D), l.bias) : x;
+    return l ? l.apply(x) : x;
   }
 }

@@ -26,8 +26,8 @@ export const EMA_OPTIONS = {
 export type EmaOptions = OptionsOf<typeof EMA_OPTIONS>;
 
 export const VQ_OPTIONS = {
-  /** K, the number of codes (1 … 2^24). */
-  codebookSize: { check: is.int(1, MAX_CODEBOOK_SIZE) },
+  /** K, the number of codes (2 … 2^24: one code would quantize everything to it, and tfjs's oneHot needs depth ≥ 2). */
+  codebookSize: { check: is.int(2, MAX_CODEBOOK_SIZE) },
   /** Length of each vector and code (≥ 1). */
   dim: { check: is.int(1) },
   /** β in loss = codebookWeight·codebookLoss + β·commitLoss + entropyWeight·entropyLoss (≥ 0). Default 0.25. */

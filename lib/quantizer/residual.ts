@@ -26,17 +26,20 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { FSQ, FSQ_OPTIONS } from './fsq';
-import { VectorQuantizerOptions } from './options';
+import { VQ_OPTIONS, VectorQuantizerOptions } from './options';
+import { checkVQMemory } from './memory';
+import type { Quantizer, QuantizerConfig } from './protocol';
 import { Rng, childSeed } from '../rng';
 import { CodebookStats } from './stats';
 import { stopGradient } from './ste';
-import { checkForwardInput, VQForwardOptions, VectorQuantizer } from './vq';
+import { VectorQuantizer } from './vq';
+import { checkForwardInput, VQForwardOptions } from './checks';
 import {
-  OptionsOf, ResolvedOf, assertAlive, assertBackend, checkIndices, checkInt, checkVectors, describe, is, resolveOptions,
+  OptionsOf, ResolvedOf, assertAlive, assertBackend, assertLive, checkIndices, checkInt, checkVectors, describe, is, resolveOptions,
 } from '../validate';
 
 /** The FSQ options a residual FSQ stage takes (no projections, numCodebooks or seed). */
-const STAGE_FSQ_OPTIONS = { levels: FSQ_OPTIONS.levels, statsWindow: FSQ_OPTIONS.statsWindow };
+const STAGE_FSQ_OPTIONS = { levels: FSQ_OPTIONS.levels, bound: FSQ_OPTIONS.bound, statsWindow: FSQ_OPTIONS.statsWindow };
 
 /** Options of ResidualVQ, declared once (names, checks, defaults, docs). */
 export const RESIDUAL_VQ_OPTIONS = {
@@ -47,14 +50,14 @@ export const RESIDUAL_VQ_OPTIONS = {
    * ResidualVQ's `seed`). Give this or `fsq`.
    */
   vq: { check: checkStageVQ, optional: true as const },
-  /** Options of every FSQ stage: `levels` (and `statsWindow`). Give this or `vq`. */
+  /** Options of every FSQ stage: `levels` (and `bound`, `statsWindow`). Give this or `vq`. */
   fsq: {
     check: (v: OptionsOf<typeof STAGE_FSQ_OPTIONS>, name: string) => resolveOptions(name, STAGE_FSQ_OPTIONS, v, '.'),
     optional: true as const,
   },
   /** One VQ codebook for all stages (vq only). Default false. */
   sharedCodebook: { check: is.boolean, default: false },
-  /** Quantizer dropout in training-mode forwards. Default false. */
+  /** Quantizer dropout in training-mode forwards (resolved to false with one stage, as in vector-quantize-pytorch). Default false. */
   quantizeDropout: { check: is.boolean, default: false },
   /** Stages 0..cutoff always run under dropout (vector-quantize-pytorch's quantize_dropout_cutoff_index; ≤ n_q − 1). Default 0. */
   quantizeDropoutCutoffIndex: { check: is.int(0), default: 0 },
@@ -66,6 +69,38 @@ export const RESIDUAL_VQ_OPTIONS = {
   statsWindow: { check: is.int(1), default: 100 },
 };
 export type ResidualVQOptions = OptionsOf<typeof RESIDUAL_VQ_OPTIONS>;
+
+/**
+ * Check ResidualVQ's options and fill in the defaults, with the rules that join two options:
+ * exactly one of vq/fsq, no shared FSQ codebook, cutoff ≤ n_q − 1, and quantizeDropout false with
+ * one stage (what the class then does). Stage options given flat, lucidrains-style
+ * (`codebookSize`, `levels`, …), get a hint to put them under `vq` / `fsq`.
+ */
+export function resolveResidualOptions(options: ResidualVQOptions): ResolvedOf<typeof RESIDUAL_VQ_OPTIONS> {
+  const o = 'ResidualVQ';
+  if (options !== null && typeof options === 'object' && !Array.isArray(options)) {
+    const stageOnly = (k: string) => !(k in RESIDUAL_VQ_OPTIONS) && (k in VQ_OPTIONS || k in FSQ_OPTIONS);
+    const flat = Object.keys(options).filter(stageOnly);
+    if (flat.length) {
+      const fsq = flat.every((k) => k in FSQ_OPTIONS && !(k in VQ_OPTIONS));
+      const where = fsq ? '`fsq: { … }`' : '`vq: { … }`';
+      throw new Error(`${o}: unknown option '${flat[0]}': the stages' options go under ${where}, not at the top level, e.g. ` +
+        (fsq ? 'new ResidualVQ({ numQuantizers: 4, fsq: { levels: [8, 5, 5, 5] } })'
+          : 'new ResidualVQ({ numQuantizers: 8, vq: { codebookSize: 1024, dim: 64 } })') +
+        `; ResidualVQ's own options: ${Object.keys(RESIDUAL_VQ_OPTIONS).join(', ')}`);
+    }
+  }
+  const opts = resolveOptions(o, RESIDUAL_VQ_OPTIONS, options);
+  const nq = opts.numQuantizers;
+  if ((opts.vq === undefined) === (opts.fsq === undefined)) {
+    throw new Error(`${o}: exactly one of vq (VectorQuantizer options) and fsq (FSQ options) is required, for the stages`);
+  }
+  if (opts.fsq !== undefined && opts.sharedCodebook) {
+    throw new Error(`${o}: sharedCodebook must be false with fsq stages (FSQ has no learned codebook), got true`);
+  }
+  checkInt(`${o}: quantizeDropoutCutoffIndex`, opts.quantizeDropoutCutoffIndex, 0, nq - 1);
+  return { ...opts, quantizeDropout: opts.quantizeDropout && nq > 1 };
+}
 
 /** A stage's VectorQuantizer options: an object without `seed` (the rest is VectorQuantizer's to check). */
 function checkStageVQ(v: VectorQuantizerOptions, name: string): VectorQuantizerOptions {
@@ -92,15 +127,11 @@ export type ResidualVQOutput = {
 
 type Stage = VectorQuantizer | FSQ;
 
-export class ResidualVQ {
-  readonly numQuantizers: number;
+export class ResidualVQ implements Quantizer<ResidualVQOutput> {
   /** K of each stage. */
   readonly codebookSize: number;
   readonly dim: number;
   readonly kind: 'vq' | 'fsq';
-  readonly sharedCodebook: boolean;
-  readonly quantizeDropout: boolean;
-  readonly quantizeDropoutCutoffIndex: number;
   /** The stage quantizers (the same object n_q times with a shared codebook). */
   readonly layers: readonly Stage[];
   /** Per-stage scales s_i (all 1 for VQ; L^(−i) per channel for FSQ).   numQuantizers × dim */
@@ -114,7 +145,7 @@ export class ResidualVQ {
    * `layers[i].stats` too.
    */
   readonly stats: CodebookStats;
-  /** The options as given, defaults filled in. */
+  /** The options as given, checked, defaults filled in (quantizeDropout false with one stage): the one place the class reads them from. */
   readonly options: ResolvedOf<typeof RESIDUAL_VQ_OPTIONS>;
   /** Check inputs to forward for NaN/Infinity (switch off for speed). */
   checkFinite: boolean;
@@ -123,18 +154,8 @@ export class ResidualVQ {
 
   constructor(options: ResidualVQOptions) {
     const o = 'ResidualVQ';
-    const opts = (this.options = resolveOptions(o, RESIDUAL_VQ_OPTIONS, options));
-    this.numQuantizers = opts.numQuantizers;
-    const nq = this.numQuantizers;
-    if ((opts.vq === undefined) === (opts.fsq === undefined)) {
-      throw new Error(`${o}: exactly one of vq (VectorQuantizer options) and fsq (FSQ options) is required, for the stages`);
-    }
-    if (opts.fsq !== undefined && opts.sharedCodebook) {
-      throw new Error(`${o}: sharedCodebook must be false with fsq stages (FSQ has no learned codebook), got true`);
-    }
-    this.sharedCodebook = opts.sharedCodebook;
-    this.quantizeDropout = opts.quantizeDropout && nq > 1;
-    this.quantizeDropoutCutoffIndex = checkInt(`${o}: quantizeDropoutCutoffIndex`, opts.quantizeDropoutCutoffIndex, 0, nq - 1);
+    const opts = (this.options = resolveResidualOptions(options));
+    const nq = opts.numQuantizers;
     this.checkFinite = opts.checkFinite;
     assertBackend(o);
     const base = opts.seed;
@@ -164,6 +185,36 @@ export class ResidualVQ {
     this.stats = new CodebookStats(this.sharedCodebook ? this.codebookSize : nq * this.codebookSize, opts.statsWindow);
   }
 
+  /** n_q, the number of stages (options.numQuantizers). */
+  get numQuantizers(): number { return this.options.numQuantizers; }
+  /** One VQ codebook for all stages (options.sharedCodebook). */
+  get sharedCodebook(): boolean { return this.options.sharedCodebook; }
+  /** Quantizer dropout in training-mode forwards (options.quantizeDropout; false with one stage). */
+  get quantizeDropout(): boolean { return this.options.quantizeDropout; }
+  /** options.quantizeDropoutCutoffIndex. */
+  get quantizeDropoutCutoffIndex(): number { return this.options.quantizeDropoutCutoffIndex; }
+  /** Indices per vector: one per stage. */
+  get indicesPerVector(): number { return this.options.numQuantizers; }
+
+  /**
+   * What a checkpoint must agree on: K, dim, n_q, and what changes the stages' function — FSQ
+   * stages' levels (in order) and bound, VQ stages' distance, EMA and restarts (each only when
+   * not the default, so checkpoints saved before they were checked still load), a shared codebook.
+   */
+  get config(): QuantizerConfig {
+    const stage = this.layers[0].config;
+    const extra: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(stage)) {
+      if (k === 'type' || k === 'codebookSize' || k === 'dim' || k === 'numCodebooks') continue;
+      if (k === 'distance' && v === 'euclidean') continue;
+      extra[k] = v;
+    }
+    return {
+      type: 'ResidualVQ', codebookSize: this.codebookSize, dim: this.dim, numQuantizers: this.numQuantizers,
+      ...extra, ...(this.sharedCodebook ? { sharedCodebook: true } : {}),
+    };
+  }
+
   /** Bits per vector at n stages: n·log2 K (default all n_q). */
   rate(n = this.numQuantizers): number {
     checkInt('ResidualVQ.rate(n)', n, 0, this.numQuantizers);
@@ -178,6 +229,13 @@ export class ResidualVQ {
     this.alive();
     const training = checkForwardInput('ResidualVQ', z, this.dim, opts, this.checkFinite);
     const nq = this.numQuantizers;
+    if (this.kind === 'vq') {
+      // Up front, before stage 0 updates its EMA: every stage's [N, K] tensors must fit on top of the
+      // residuals, outputs and losses that the earlier stages leave alive (about 4 [N, dim] each).
+      const N = z.size / this.dim;
+      checkVQMemory('ResidualVQ.forward(z)', N, this.codebookSize, this.dim,
+        { inUse: tf.memory().numBytes + 4 * 4 * N * this.dim * nq });
+    }
     const cut = this.quantizeDropoutCutoffIndex;
     // vector-quantize-pytorch: last active index = randrange(cutoff, n_q)
     const active = training && this.quantizeDropout ? cut + 1 + this.rng.int(nq - cut) : nq;
@@ -244,6 +302,7 @@ export class ResidualVQ {
    */
   decode(indices: tf.Tensor | number[][] | number[], n?: number): tf.Tensor {
     this.alive();
+    if (indices instanceof tf.Tensor) assertLive('ResidualVQ.decode(indices)', indices);
     const t = indices instanceof tf.Tensor ? indices : tf.tensor(indices as number[], undefined, 'int32');
     const m = t.rank >= 1 ? t.shape[t.rank - 1] : 0;
     if (t.rank < 1 || m < 1 || m > this.numQuantizers) {
@@ -256,6 +315,14 @@ export class ResidualVQ {
       throw new Error(`ResidualVQ.decode(indices, n): n must be an integer in [1, ${m}] (the stages given), got ${describe(n)}`);
     }
     // −1 (a dropped stage) decodes to zero; everything else must be a valid code index
+    const flat = t.dataSync();
+    for (let i = 0; i < flat.length; i++) {
+      if (flat[i] < 0 && flat[i] !== -1) {
+        if (t !== indices) t.dispose();
+        throw new Error(`ResidualVQ.decode(indices) must hold integers in [0, ${this.codebookSize - 1}], or −1 for a stage dropped out, ` +
+          `found ${flat[i]} at flat position ${i}`);
+      }
+    }
     const keep = tf.tidy(() => tf.cast(tf.greaterEqual(t, 0), 'float32')); // [..., m]: 0 where a stage was dropped
     const clamped = tf.maximum(t, 0);
     let checked: tf.Tensor;
@@ -296,14 +363,29 @@ export class ResidualVQ {
 
   /** Trainable variables of all stages (each once). */
   trainableVariables(): tf.Variable[] {
+    this.alive();
     return [...new Set(this.layers.flatMap((l) => l.trainableVariables()))];
+  }
+
+  /** Every stage's variables under "layers.<i>." ("layers.1.codebook"); a shared stage once, under "layers.0.". */
+  namedVariables(): Map<string, tf.Variable> {
+    this.alive();
+    const out = new Map<string, tf.Variable>();
+    const seen = new Set<Stage>();
+    this.layers.forEach((l, i) => {
+      if (seen.has(l)) return;
+      seen.add(l);
+      for (const [k, v] of l.namedVariables()) out.set(`layers.${i}.${k}`, v);
+    });
+    return out;
   }
 
   /** After a checkpoint load: every stage's codebook is the stored one. */
   restored(): void {
-    for (const l of new Set(this.layers)) (l as { restored?(): void }).restored?.();
+    for (const l of new Set(this.layers)) l.restored();
   }
 
+  /** Frees every stage. The quantizer cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

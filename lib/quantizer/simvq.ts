@@ -24,16 +24,18 @@ import { rotateTo } from './rotation';
 import { CodebookStats } from './stats';
 import { lookupRows, stopGradient, straightThrough } from './ste';
 import { VQGradient } from './options';
-import { checkForwardInput, VQForwardOptions } from './vq';
+import { assertFiniteAndBounded, checkForwardInput, VQForwardOptions } from './checks';
+import { checkMemory, simvqPeakBytes } from './memory';
+import type { Quantizer, QuantizerConfig } from './protocol';
 import {
-  MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, assertFinite, checkIndices, checkVectors, is,
+  MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, checkIndices, checkVectors, is,
   resolveOptions,
 } from '../validate';
 
 /** Options of SimVQ, declared once (names, checks, defaults, docs). */
 export const SIMVQ_OPTIONS = {
-  /** K, the number of codes (1 … 2^24). */
-  codebookSize: { check: is.int(1, MAX_CODEBOOK_SIZE) },
+  /** K, the number of codes (2 … 2^24). */
+  codebookSize: { check: is.int(2, MAX_CODEBOOK_SIZE) },
   /** Vector width (≥ 1). */
   dim: { check: is.int(1) },
   /** f, the width of the frozen codebook C [K, f]. Default dim. */
@@ -69,18 +71,17 @@ export type SimVQOutput = {
   usage: tf.Scalar;
 };
 
-export class SimVQ {
-  readonly codebookSize: number;
-  readonly dim: number;
+export class SimVQ implements Quantizer<SimVQOutput> {
+  /** f: options.frozenDim, or dim when left out. */
   readonly frozenDim: number;
-  readonly commitmentWeight: number;
-  readonly gradient: VQGradient;
+  /** One index per vector. */
+  readonly indicesPerVector = 1;
   /** C, frozen.   [K, frozenDim], a non-trainable variable (so checkpoints keep it) */
   readonly frozenCodebook: tf.Variable<tf.Rank.R2>;
   /** W, the only trained weights.   [frozenDim, dim] */
   readonly transform: tf.Variable<tf.Rank.R2>;
   readonly stats: CodebookStats;
-  /** The options as given, defaults filled in. */
+  /** The options as given, checked, defaults filled in: the one place the class reads them from. */
   readonly options: ResolvedOf<typeof SIMVQ_OPTIONS>;
   /** Check inputs to forward for NaN/Infinity (switch off for speed). */
   checkFinite: boolean;
@@ -89,15 +90,11 @@ export class SimVQ {
   constructor(options: SimVQOptions) {
     const o = 'SimVQ';
     const opts = (this.options = resolveOptions(o, SIMVQ_OPTIONS, options));
-    this.codebookSize = opts.codebookSize;
-    this.dim = opts.dim;
     this.frozenDim = opts.frozenDim ?? opts.dim;
     if (this.codebookSize * Math.max(this.frozenDim, this.dim) > MAX_TENSOR_VALUES || this.frozenDim * this.dim > MAX_TENSOR_VALUES) {
       throw new Error(`${o}: codebookSize × frozenDim, codebookSize × dim and frozenDim × dim must be at most ${MAX_TENSOR_VALUES} (2^28 values), ` +
         `got ${this.codebookSize}, ${this.frozenDim}, ${this.dim}`);
     }
-    this.commitmentWeight = opts.commitmentWeight;
-    this.gradient = opts.gradient;
     this.checkFinite = opts.checkFinite;
     assertBackend(o);
     this.stats = new CodebookStats(this.codebookSize, opts.statsWindow);
@@ -111,10 +108,40 @@ export class SimVQ {
     this.transform = tf.tidy(() => tf.variable(tf.tensor2d(w, [f, this.dim]), true)) as tf.Variable<tf.Rank.R2>;
   }
 
+  /** K, the number of codes (options.codebookSize). */
+  get codebookSize(): number { return this.options.codebookSize; }
+  /** Vector width (options.dim). */
+  get dim(): number { return this.options.dim; }
+  /** β (options.commitmentWeight). */
+  get commitmentWeight(): number { return this.options.commitmentWeight; }
+  /** The gradient estimator (options.gradient). */
+  get gradient(): VQGradient { return this.options.gradient; }
+
+  /**
+   * What a checkpoint must agree on: K, dim, and frozenDim when it differs from dim (the shapes of C
+   * and W say so too). β and the gradient estimator only steer training.
+   */
+  get config(): QuantizerConfig {
+    return {
+      type: 'SimVQ', codebookSize: this.codebookSize, dim: this.dim,
+      ...(this.frozenDim !== this.dim ? { frozenDim: this.frozenDim } : {}),
+    };
+  }
+
   /** [W]: the frozen codebook never trains. */
   trainableVariables(): tf.Variable[] {
+    this.alive();
     return [this.transform];
   }
+
+  /** "frozenCodebook" (C, not trainable) and "transform" (W). */
+  namedVariables(): Map<string, tf.Variable> {
+    this.alive();
+    return new Map<string, tf.Variable>([['frozenCodebook', this.frozenCodebook], ['transform', this.transform]]);
+  }
+
+  /** Nothing to reset after a checkpoint load. */
+  restored(): void {}
 
   /** The implicit codebook C·W (with W's gradient).   [K, dim]; caller disposes */
   codes(): tf.Tensor2D {
@@ -127,6 +154,7 @@ export class SimVQ {
     this.alive();
     const training = checkForwardInput('SimVQ', z, this.dim, opts, this.checkFinite);
     const lead = z.shape.slice(0, -1);
+    this.checkMemory('SimVQ.forward(z)', z.size / this.dim);
     return tf.tidy(() => {
       const x = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]
       const e = this.codes(); // [K, dim], gradient to W
@@ -148,7 +176,8 @@ export class SimVQ {
   encode(z: tf.Tensor): tf.Tensor {
     this.alive();
     checkVectors('SimVQ.encode(z)', z, this.dim);
-    if (this.checkFinite) assertFinite('SimVQ.encode(z)', z);
+    if (this.checkFinite) assertFiniteAndBounded('SimVQ.encode(z)', z, this.dim);
+    this.checkMemory('SimVQ.encode(z)', z.size / this.dim);
     return tf.tidy(() => tf.reshape(
       tf.argMin(squaredDistances(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D, this.codes()), 1), z.shape.slice(0, -1)));
   }
@@ -162,6 +191,7 @@ export class SimVQ {
     return out;
   }
 
+  /** Frees C and W. The quantizer cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -171,5 +201,12 @@ export class SimVQ {
 
   private alive(): void {
     assertAlive('SimVQ', this.disposed);
+  }
+
+  /** Throws "out of memory … pass at most N vectors" before a forward over N vectors would overflow the backend. */
+  private checkMemory(where: string, N: number): void {
+    const K = this.codebookSize;
+    checkMemory(where, N, `${N.toLocaleString('en-US')} vectors × ${K.toLocaleString('en-US')} codes (dim ${this.dim})`,
+      (m) => simvqPeakBytes(m, K, this.dim, this.frozenDim));
   }
 }

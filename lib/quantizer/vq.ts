@@ -35,7 +35,9 @@ import { Rng } from '../rng';
 import { CodebookStats } from './stats';
 import { gatherRows, lookupRows, stopGradient, straightThrough } from './ste';
 import { rotateTo } from './rotation';
-import { assertAlive, assertBackend, assertFinite, checkIndices, checkVectors, is, OptionsOf, resolveOptions } from '../validate';
+import { assertAlive, assertBackend, checkIndices, checkVectors } from '../validate';
+import { VQForwardOptions, assertFiniteAndBounded, checkForwardInput } from './checks';
+import type { Quantizer, QuantizerConfig } from './protocol';
 
 /** A type alias (not an interface) so that it is a tf.TensorContainer: tf.dispose(out), tf.tidy(() => vq.forward(z)). */
 export type VQOutput = {
@@ -60,28 +62,15 @@ export type VQOutput = {
   usage: tf.Scalar;
 };
 
-/** Options of `forward(z, options)` (VectorQuantizer and FSQ). */
-export const FORWARD_OPTIONS = {
-  /** Update the EMA codebook, restart dead codes and record `stats`. Default true. */
-  training: { check: is.boolean, default: true },
-};
-export type VQForwardOptions = OptionsOf<typeof FORWARD_OPTIONS>;
+// (kept here too: callers imported them from vq.ts before lib/quantizer/checks.ts existed)
+export { FORWARD_OPTIONS, checkForwardInput } from './checks';
+export type { VQForwardOptions } from './checks';
 
-/**
- * The checks every quantizer's forward makes on its input, in one place: the options (→ training),
- * z [..., dim], and (when `checkFinite`) no NaN/Infinity in z. `owner` is e.g. 'FSQ'.
- */
-export function checkForwardInput(owner: string, z: tf.Tensor, dim: number, opts: unknown, checkFinite: boolean): boolean {
-  const { training } = resolveOptions(`${owner}.forward(z, options)`, FORWARD_OPTIONS, opts);
-  checkVectors(`${owner}.forward(z)`, z, dim);
-  if (checkFinite) assertFinite(`${owner}.forward(z)`, z);
-  return training;
-}
-
-export class VectorQuantizer {
+export class VectorQuantizer implements Quantizer<VQOutput> {
+  /** The options as given, checked, defaults filled in: the one place the class reads them from. */
   readonly options: Readonly<ResolvedVQOptions>;
-  readonly codebookSize: number;
-  readonly dim: number;
+  /** One index per vector. */
+  readonly indicesPerVector = 1;
   /** The codes e_k.   [K, dim]; trainable unless `ema` is set. */
   readonly codebook: tf.Variable<tf.Rank.R2>;
   /** EMA counts (and sums, under `ema`) when `ema` or `deadCodeThreshold` is set, else null. */
@@ -99,8 +88,6 @@ export class VectorQuantizer {
   constructor(options: VectorQuantizerOptions) {
     const o = (this.options = resolveVQOptions(options));
     assertBackend('VectorQuantizer');
-    this.codebookSize = o.codebookSize;
-    this.dim = o.dim;
     this.checkFinite = o.checkFinite;
     this.rng = new Rng(o.seed);
     const K = o.codebookSize;
@@ -116,13 +103,51 @@ export class VectorQuantizer {
     this.stats = new CodebookStats(K, o.statsWindow);
   }
 
+  /** K, the number of codes (options.codebookSize). */
+  get codebookSize(): number {
+    return this.options.codebookSize;
+  }
+
+  /** Vector width (options.dim). */
+  get dim(): number {
+    return this.options.dim;
+  }
+
+  /**
+   * What a checkpoint must agree on: the options that change the forward's values or the set of
+   * variables (the others — weights of the losses, init, gradient estimator, seed — only steer
+   * training). Keys beyond {type, codebookSize, dim, distance} appear only when set, so checkpoints
+   * saved before they were checked still load.
+   */
+  get config(): QuantizerConfig {
+    const o = this.options;
+    return {
+      type: 'VectorQuantizer', codebookSize: o.codebookSize, dim: o.dim, distance: o.distance,
+      ...(o.ema ? { ema: true } : {}),
+      ...(o.deadCodeThreshold !== null ? { deadCodeThreshold: true } : {}),
+    };
+  }
+
   /** Variables an optimizer should train: [codebook], or [] under EMA. */
   trainableVariables(): tf.Variable[] {
+    this.assertAlive();
     return this.options.ema ? [] : [this.codebook];
+  }
+
+  /** "codebook", and the EMA statistics "emaState.clusterSize" (+ "emaState.embedSum" under ema) when kept. */
+  namedVariables(): Map<string, tf.Variable> {
+    this.assertAlive();
+    const out = new Map<string, tf.Variable>([['codebook', this.codebook]]);
+    if (this.emaState) {
+      out.set('emaState.clusterSize', this.emaState.clusterSize);
+      if (this.emaState.embedSum) out.set('emaState.embedSum', this.emaState.embedSum);
+    }
+    return out;
   }
 
   /** The codes as used in distances ([K, dim]; unit rows for cosine). Caller disposes. */
   codes(): tf.Tensor2D {
+    this.assertAlive();
     return this.options.distance === 'cosine' ? l2Normalize(this.codebook) : (this.codebook.clone() as tf.Tensor2D);
   }
 
@@ -208,7 +233,7 @@ export class VectorQuantizer {
   encode(z: tf.Tensor): tf.Tensor {
     this.assertAlive();
     checkVectors('VectorQuantizer.encode(z)', z, this.dim);
-    if (this.checkFinite) assertFinite('VectorQuantizer.encode(z)', z);
+    if (this.checkFinite) assertFiniteAndBounded('VectorQuantizer.encode(z)', z, this.dim);
     checkVQMemory('VectorQuantizer.encode(z)', z.size / this.dim, this.codebookSize, this.dim, { withGradient: false });
     return tf.tidy(() => {
       const x = this.space(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D);
@@ -237,12 +262,12 @@ export class VectorQuantizer {
     return out;
   }
 
-  /** Frees the codebook and EMA variables. The quantizer cannot be used afterwards. */
   /** After a checkpoint load assigned the codebook: `init: 'kmeans'` must not overwrite it. */
   restored(): void {
     this.awaitingKmeans = false;
   }
 
+  /** Frees the codebook and EMA variables. The quantizer cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

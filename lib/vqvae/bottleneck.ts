@@ -1,47 +1,23 @@
 /**
- * What the VQ-VAE needs from its quantizer. lib/quantizer's VectorQuantizer, FSQ, LFQ, SimVQ and
- * ResidualVQ satisfy it structurally; so does any object of the same shape.
+ * What the VQ-VAE needs from its quantizer: lib/quantizer's protocol (Quantizer), which
+ * VectorQuantizer, FSQ, LFQ, SimVQ and ResidualVQ implement. The checks and helpers here take any
+ * object of that shape.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { CodebookHealth, Quantizer, QuantizerOutput } from '../quantizer/protocol';
 import { checkInt, describe } from '../validate';
 
-/** The outputs of `forward(z)` used here (VectorQuantizer's VQOutput, FSQ's FSQOutput, …; extra fields are ignored). */
-export interface BottleneckOutput {
-  /** [..., dim]: z_q in value, straight-through gradient to z (van den Oord et al. 2017, eq. 3). */
-  quantized: tf.Tensor;
-  /** [...] int32 code indices ([..., numQuantizers] for ResidualVQ). */
-  indices: tf.Tensor;
-  /** The quantizer's own loss (VQ: codebook + β·commitment); absent for FSQ (counted as 0). */
-  loss?: tf.Tensor;
-}
+export type { CodebookHealth } from '../quantizer/protocol';
 
-/** A pluggable quantizer between encoder and decoder. */
-export interface Bottleneck {
-  /** K, the number of codes. */
-  readonly codebookSize: number;
-  /** Vector width; must equal the VQ-VAE's latent channels. */
-  readonly dim: number;
-  /** z [..., dim] → outputs; `training: false` must change no state (EMA, stats). */
-  forward(z: tf.Tensor, opts?: { training?: boolean }): BottleneckOutput;
-  /** Code vectors of indices: [...] → [..., dim]. */
-  decode(indices: tf.Tensor): tf.Tensor;
-  /** Codebook health, updated by every training-mode forward (the quantizers' CodebookStats). */
-  readonly stats: CodebookHealth;
-  /** Called after a checkpoint's weights were assigned (e.g. a pending k-means init is moot). */
-  restored?(): void;
-}
+/** A pluggable quantizer between encoder and decoder: the quantizer protocol. */
+export type Bottleneck = Quantizer;
 
-/** What the VQ-VAE trainer reads of a quantizer's running statistics (CodebookStats has it). */
-export interface CodebookHealth {
-  /** The latest training batch: perplexity and fraction of codes used; null before the first. */
-  readonly last: { perplexity: number; usage: number } | null;
-  /** Codes unused over the statistics' window of recent batches. */
-  deadCount(): number;
-}
+/** The outputs of `forward(z)` the VQ-VAE uses (quantized, indices, loss; extra fields are kept). */
+export type BottleneckOutput = QuantizerOutput;
 
 type Fields = Record<string, unknown>;
 
-/** Throws, naming `argName`, unless `b` looks like a Bottleneck. */
+/** Throws, naming `argName`, unless `b` implements the quantizer protocol (enough of it for the VQ-VAE). */
 export function checkBottleneck(b: unknown, argName = 'bottleneck'): Bottleneck {
   const q = b as Fields | null;
   const stats = (q?.stats ?? null) as Fields | null;
@@ -57,11 +33,14 @@ export function checkBottleneck(b: unknown, argName = 'bottleneck'): Bottleneck 
 }
 
 /**
- * All of the bottleneck's variables by property path (depth ≤ 4), trainable or not: the
- * codebook, EMA buffers ("emaState.clusterSize"), FSQ projections ("projectIn.kernel"),
- * ResidualVQ stages ("layers.1.emaState.clusterSize"; a shared stage once, under its first path).
+ * All of the bottleneck's variables, trainable or not, by name: its `namedVariables()` (the codebook,
+ * EMA buffers "emaState.clusterSize", FSQ/LFQ projections "projectIn.kernel", ResidualVQ stages
+ * "layers.1.codebook"). For an object without namedVariables, its variables by property path
+ * (depth ≤ 4; an object reached twice once, under its first path).
  */
-export function bottleneckVariables(b: Bottleneck): Map<string, tf.Variable> {
+export function bottleneckVariables(b: Bottleneck | object): Map<string, tf.Variable> {
+  const named = (b as Partial<Bottleneck>).namedVariables;
+  if (typeof named === 'function') return named.call(b);
   const out = new Map<string, tf.Variable>();
   const seen = new Set<unknown>();
   const walk = (o: unknown, path: string, depth: number): void => {
@@ -79,9 +58,10 @@ export function bottleneckVariables(b: Bottleneck): Map<string, tf.Variable> {
   return out;
 }
 
-/** A JSON description of the bottleneck's architecture, for checkpoints. */
-export function describeBottleneck(b: Bottleneck): Record<string, unknown> {
+/** A JSON description of the bottleneck's architecture, for checkpoints: its `config`, or (without one) its main fields. */
+export function describeBottleneck(b: Bottleneck | object): Record<string, unknown> {
   const q = b as unknown as Fields;
+  if (q.config !== null && typeof q.config === 'object') return JSON.parse(JSON.stringify(q.config));
   const opts = (q.options && typeof q.options === 'object' ? q.options : {}) as Fields;
   const desc: Record<string, unknown> = { type: (b as object).constructor?.name ?? 'Object' };
   for (const k of ['codebookSize', 'dim', 'levels', 'numCodebooks', 'numQuantizers', 'distance']) {

@@ -37,7 +37,10 @@ export class ResidualBlock implements ParamHolder {
 }
 
 export const VQVAE_OPTIONS = {
-  /** The quantizer (VectorQuantizer or FSQ); its vector dim must equal `dim`. */
+  /**
+   * The quantizer (any of lib/quantizer's: VectorQuantizer, FSQ, LFQ, SimVQ, ResidualVQ); its vector dim
+   * must equal `dim`. ResidualVQ trains and reconstructs, but has no single-index map (encodeIndices refuses it).
+   */
   bottleneck: { check: (v: Bottleneck, name: string): Bottleneck => checkBottleneck(v, name) },
   /** Latent channels D (DL-Demos MNIST: 32). Default 32. */
   dim: { check: is.int(1, 4096), default: 32 },
@@ -171,18 +174,34 @@ export class VQVAE implements ParamHolder {
     return { ...f, loss, reconMse, quantizerLoss };
   }
 
-  /** x [N, H, W, C] → code indices [N, H/4, W/4] int32. */
+  /**
+   * Throw when the bottleneck gives several indices per latent vector (ResidualVQ: one per stage):
+   * the index maps [N, h, w] (encodeIndices, decodeIndices, a prior over them) need exactly one.
+   * Training, forward, reconstruct and evaluation work with any bottleneck.
+   */
+  private assertOneIndex(where: string): void {
+    const per = (this.bottleneck as { indicesPerVector?: number }).indicesPerVector ?? 1;
+    if (per !== 1) {
+      throw new Error(`${where}: the bottleneck (${(this.bottleneck as object).constructor?.name ?? 'quantizer'}) gives ${per} indices per ` +
+        `latent vector (one per stage), not one, so there is no [N, h, w] index map: use bottleneck.forward(model.encode(x)).indices ` +
+        `([N, h, w, ${per}]) and model.decode(bottleneck.decode(indices)) instead`);
+    }
+  }
+
+  /** x [N, H, W, C] → code indices [N, H/4, W/4] int32 (bottlenecks with one index per vector: not ResidualVQ). */
   encodeIndices(x: tf.Tensor4D): tf.Tensor3D {
     this.checkImages('VQVAE.encodeIndices(x)', x);
+    this.assertOneIndex('VQVAE.encodeIndices(x)');
     return tf.tidy(() => {
       const out = this.bottleneck.forward(this.encode(x), { training: false });
       return out.indices.toInt() as tf.Tensor3D;
     });
   }
 
-  /** indices [N, h, w] → x̂ [N, 4h, 4w, C]. */
+  /** indices [N, h, w] → x̂ [N, 4h, 4w, C] (bottlenecks with one index per vector: not ResidualVQ). */
   decodeIndices(indices: tf.Tensor3D): tf.Tensor4D {
     this.assertAlive();
+    this.assertOneIndex('VQVAE.decodeIndices(indices)');
     if (!(indices instanceof tf.Tensor) || indices.rank !== 3 || indices.size === 0) {
       throw new Error(`VQVAE.decodeIndices(indices) must be a tensor [N, h, w] with N ≥ 1, got ${describe(indices)}`);
     }
@@ -224,12 +243,12 @@ export class VQVAE implements ParamHolder {
     return { conv, bottleneck };
   }
 
-  /** Dispose the conv variables (the bottleneck is the caller's). The model cannot be used afterwards. */
   /** After a checkpoint load: the bottleneck's weights are the stored ones (no pending k-means init). */
   restored(): void {
     this.bottleneck.restored?.();
   }
 
+  /** Dispose the conv variables (the bottleneck is the caller's). The model cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
     for (const [k, v] of this.namedVariables()) if (!k.startsWith('bottleneck/')) v.dispose();

@@ -143,3 +143,33 @@ def test_interrupt_stops_training_and_the_kernel_lives_on(kernel):
     km.shutdown_kernel(now=False)
     assert time.time() - t0 < 10
     assert not km.is_alive(), f"kernel {pid} still running"
+
+
+@pytest.mark.parametrize("backend", ["wasm", "node"])
+def test_out_of_memory_is_a_clear_error_and_the_next_cell_works(backend):
+    """Issue 20 (2, 3, 7): a quantizer forward far beyond the backend's memory (LFQ and SimVQ with
+    2^16 codes, 65,536 vectors: ~100 GiB) is refused at once with "out of memory … pass at most N
+    vectors" — on wasm it used to hang or abort the module, after which every op failed; on the
+    native backend a raw TF_Status OOM — and the next cell computes normally."""
+    km, kc = start_new_kernel(kernel_name="tslab", startup_timeout=60)
+    try:
+        content, iopub = run_cell(kc, SETUP.replace("'wasm'", repr(backend)), timeout=120)
+        assert content["status"] == "ok", content
+        want = "wasm" if backend == "wasm" else "tensorflow"
+        assert f"backend {want}" in stream_text(iopub)
+        for make, dim in [("new vq.LFQ({ codebookSize: 2 ** 16, dim: 16 })", 16), ("new vq.SimVQ({ codebookSize: 2 ** 16, dim: 8 })", 8)]:
+            t0 = time.time()
+            content, iopub = run_cell(kc, f"{{ const q = {make}; const z = tf.zeros([65536, {dim}]);\n"
+                                          "try { q.forward(z); } finally { z.dispose(); q.dispose(); } }", timeout=120)
+            assert content["status"] == "error", content
+            assert "out of memory" in content.get("evalue", "") + stream_text(iopub, "stderr"), (content, stream_text(iopub))
+            assert "Pass at most" in content.get("evalue", "") + stream_text(iopub, "stderr")
+            assert time.time() - t0 < 20, f"{time.time() - t0:.1f} s to refuse"
+            time.sleep(0.5)  # tslab aborts requests that arrive right after an error (tslab #19)
+            content, iopub = run_cell(kc, "console.log('sum', tf.sum(tf.add(tf.ones([4]), 1)).dataSync()[0]);")
+            assert content["status"] == "ok", content
+            assert "sum 8" in stream_text(iopub)
+        assert_alive(km, kc)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
