@@ -39,7 +39,7 @@ export const STUDIES: Record<string, StudySpec> = {
     seeds: [0, 1, 2],
     budget: CONVERGED,
     validationPerClass: 100,
-    keepCheckpoints: ['vq', 'vq-ema', 'fsq'],
+    keepCheckpoints: ['vq', 'vq-ema', 'vq-factorized', 'fsq'],
   },
   tiny: {
     name: 'tiny',
