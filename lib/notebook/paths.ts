@@ -18,3 +18,6 @@ export const defaultCheckpointDir = (): string => path.join(repoRoot(), 'data', 
 
 /** <repo>/data/mnist (git-ignored): where `loadMnist({ source: 'idx' })` looks for the IDX files. */
 export const defaultMnistDir = (): string => path.join(repoRoot(), 'data', 'mnist');
+
+/** <repo>/results (committed): where `npm run study` writes each study's results, and notebooks read them. */
+export const defaultResultsDir = (): string => path.join(repoRoot(), 'results');

@@ -1,0 +1,104 @@
+/**
+ * The committed results of a study (`npm run study -- <name>`, studies/), read for a notebook:
+ * results/<study>/runs/<id>.json, one file per trained model, and the kept checkpoints in
+ * results/<study>/checkpoints/. The notebooks show these instead of training a grid live.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { defaultResultsDir } from './paths';
+
+/** One epoch of a study run: scores after the epoch (validation and test), wall time so far. */
+export interface StudyEpoch {
+  epoch: number; // 1-based
+  trainMse: number; // mean reconstruction MSE of the epoch's training steps
+  trainLoss: number; // mean total loss of the epoch's steps
+  valMse: number;
+  valUsed: number;
+  valPerplexity: number;
+  testMse: number;
+  testUsed: number;
+  testPerplexity: number;
+  seconds: number; // wall time since the run started (resumed runs: summed over sessions)
+}
+
+/** One trained model of a study, as studies/worker.ts writes it. */
+export interface StudyRun {
+  study: string;
+  id: string;
+  method: string;
+  label: string;
+  seed: number;
+  learningRate: number;
+  tuning: boolean; // a tuning-seed run (one of the method's learning rates)
+  quantizer: Record<string, unknown>;
+  budget: { maxEpochs: number; patience: number; minImprovement: number; batchSize: number };
+  status: 'done';
+  stoppedBecause: 'converged' | 'cap';
+  epochs: StudyEpoch[];
+  final: {
+    epochs: number;
+    valMse: number;
+    testMse: number;
+    testMseClipped: number; // decoder output clipped to [0, 1], as an image codec's would be
+    testUsed: number;
+    codebookSize: number;
+    testPerplexity: number;
+    bitsPerCodeRaw: number; // log2 K
+    bitsPerCodeEntropy: number; // cross-entropy of test codes under training-code frequencies (+1 smoothing)
+    positions: number; // codes per digit
+    parameters: number;
+  };
+  wallSeconds: number;
+  resumedAfterEpochs: number[];
+  provenance: Record<string, unknown>;
+}
+
+/** A method of a study: its tuning runs (one per learning rate), the rate chosen on validation, and its runs at that rate (one per seed). */
+export interface StudyMethod {
+  method: string;
+  label: string;
+  tuning: StudyRun[];
+  learningRate: number;
+  runs: StudyRun[];
+}
+
+/** A study's results: every run, and per method the learning rate chosen on validation. */
+export interface StudyResults {
+  name: string;
+  dir: string;
+  runs: StudyRun[];
+  methods: StudyMethod[];
+}
+
+/**
+ * Reads results/<name>/runs/*.json. Methods are listed in the order their runs' files sort;
+ * `order` (method ids) fixes the order instead. A method's learning rate is the one whose
+ * tuning run has the lowest final validation MSE, as the runner chose it (studies/run.ts).
+ */
+export function readStudy(name: string, opts: { dir?: string; order?: string[] } = {}): StudyResults {
+  const dir = path.join(opts.dir ?? defaultResultsDir(), name);
+  const runsDir = path.join(dir, 'runs');
+  if (!fs.existsSync(runsDir)) throw new Error(`readStudy: no results for study '${name}' at ${runsDir} (run: npm run study -- ${name})`);
+  const runs = fs.readdirSync(runsDir).filter((f) => f.endsWith('.json')).sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(runsDir, f), 'utf8')) as StudyRun)
+    .filter((r) => r.status === 'done');
+  const ids = opts.order ?? [...new Set(runs.map((r) => r.method))];
+  const methods = ids.map((id): StudyMethod => {
+    const mine = runs.filter((r) => r.method === id);
+    const tuning = mine.filter((r) => r.tuning).sort((a, b) => a.learningRate - b.learningRate);
+    if (tuning.length === 0) throw new Error(`readStudy: study '${name}' has no tuning run of method '${id}' in ${runsDir}`);
+    const chosen = tuning.reduce((a, b) => (b.final.valMse < a.final.valMse ? b : a));
+    return {
+      method: id, label: chosen.label, tuning, learningRate: chosen.learningRate,
+      runs: mine.filter((r) => r.learningRate === chosen.learningRate).sort((a, b) => a.seed - b.seed),
+    };
+  });
+  return { name, dir, runs, methods };
+}
+
+/** results/<study>/checkpoints/<id>.ckpt: a kept model of a study (the tuning seed at the chosen rate). */
+export function studyCheckpointPath(study: StudyResults, id: string): string {
+  const file = path.join(study.dir, 'checkpoints', `${id}.ckpt`);
+  if (!fs.existsSync(file)) throw new Error(`studyCheckpointPath: study '${study.name}' kept no checkpoint '${id}' (looked for ${file})`);
+  return file;
+}
