@@ -28,6 +28,8 @@ const P = {
   vitvqgan: `J. Yu et al. (2021), *Vector-quantized Image Modeling with Improved VQGAN* (ViT-VQGAN: l2-normalised codes), ${arxiv('2110.04627')}.`,
   maskgit: `H. Chang et al. (2022), *MaskGIT: Masked Generative Image Transformer*, ${arxiv('2202.04200')}.`,
   magvit2: `L. Yu et al. (2023), *Language Model Beats Diffusion — Tokenizer is Key to Visual Generation* (MAGVIT-v2, lookup-free quantization), ${arxiv('2310.05737')}.`,
+  razavi: `A. Razavi, A. van den Oord, O. Vinyals (2019), *Generating Diverse High-Fidelity Images with VQ-VAE-2* (EMA codebook updates), ${arxiv('1906.00446')}.`,
+  jansen: `A. Jansen, D. P. W. Ellis, S. Hershey, R. C. Moore, M. Plakal, A. C. Popat, R. A. Saurous (2020), *Coincidence, Categorization, and Consolidation: Learning to Recognize Sounds with Minimal Supervision* (ICASSP 2020; the entropy penalty that MAGVIT-v2 uses), ${arxiv('1911.05894')}.`,
   soundstream: `N. Zeghidour et al. (2021), *SoundStream: An End-to-End Neural Audio Codec* (residual VQ, quantizer dropout), ${arxiv('2107.03312')}.`,
   encodec: `A. Défossez et al. (2022), *High Fidelity Neural Audio Compression* (EnCodec), ${arxiv('2210.13438')}.`,
   rotation: `C. Fifty et al. (2024), *Restructuring Vector Quantization with the Rotation Trick*, ${arxiv('2410.06424')}.`,
@@ -60,10 +62,10 @@ export const SOURCES = {
   '05': [P.fsq, R.vqpytorch, P.symfsq, R.xyf],
   '06': [P.vqvae, R.dldemos, R.mnistNpm],
   '07': [P.vqvae, P.pixelcnn, R.dldemos],
-  '08': [P.fsq, P.vqvae, R.dldemos, R.vqpytorch],
+  '08': [P.fsq, P.vqvae, P.razavi, P.jukebox, P.vitvqgan, P.encodec, R.sonnet, R.dldemos, R.vqpytorch],
   '09': [P.vqvae, P.fsq, P.pixelcnn, R.dldemos, R.sharp],
   '10': [P.soundstream, P.encodec, P.symfsq, R.vqpytorch, R.dldemos],
-  '11': [P.rotation, P.simvq, P.magvit2, P.fsq, R.vqpytorch, R.dldemos],
+  '11': [P.rotation, P.simvq, P.magvit2, P.jansen, P.fsq, R.vqpytorch, R.dldemos],
 };
 
 /** The cell's markdown lines, as nbformat stores them (each but the last ends with \n). */
