@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { STUDIES } from './catalog';
-import { MethodSpec, StudySpec, stopsAt } from './spec';
+import { MethodSpec, StudySpec, halfDecade, stopsAt } from './spec';
 import { RunResult, runWorker } from './worker';
 import { gitCommit } from './provenance';
 import { writeFileAtomic } from '../lib/io';
@@ -36,10 +36,29 @@ function readRun(file: string): RunResult | null {
   return r.status === 'done' ? r : null;
 }
 
-/** The learning rate of `m` chosen on validation: the lowest final validation MSE among its tuning runs. */
+/**
+ * A method's tuning rates so far: its declared grid, extended one half-decade step at a time
+ * (at most `study.extendLearningRates` steps) while the best finished rate sits on the grid's
+ * edge, so that the chosen rate is not an artefact of where the grid stopped.
+ */
+function tuningRates(m: MethodSpec, study: StudySpec, runs: Map<string, RunResult>): number[] {
+  const rates = [...m.learningRates].sort((a, b) => a - b);
+  for (let i = 0; i < (study.extendLearningRates ?? 0) && rates.length > 1; i++) {
+    const val = rates.map((lr) => runs.get(jobId(m, lr, study.seeds[0]))?.final.valMse ?? NaN);
+    if (val.some(Number.isNaN)) break;
+    const best = rates[val.indexOf(Math.min(...val))];
+    if (best === rates[rates.length - 1]) rates.push(halfDecade(best, 1));
+    else if (best === rates[0]) rates.unshift(halfDecade(best, -1));
+    else break;
+  }
+  return rates;
+}
+
+/** The learning rate of `m` chosen on validation: the lowest final validation MSE among its tuning runs (null until they are all done). */
 function chosenRate(m: MethodSpec, study: StudySpec, runs: Map<string, RunResult>): number | null {
-  if (m.learningRates.length === 1) return m.learningRates[0];
-  const tuned = m.learningRates.map((lr) => runs.get(jobId(m, lr, study.seeds[0])));
+  const rates = tuningRates(m, study, runs);
+  if (rates.length === 1) return rates[0];
+  const tuned = rates.map((lr) => runs.get(jobId(m, lr, study.seeds[0])));
   if (tuned.some((r) => !r)) return null;
   return tuned.reduce((a, b) => (b!.final.valMse < a!.final.valMse ? b : a))!.learningRate;
 }
@@ -79,20 +98,21 @@ async function runStudy(study: StudySpec, opts: { jobs: number; threads: number;
     if (r && stopsAt(r.epochs.map((e) => e.valMse), study.budget) !== null) runs.set(r.id, r);
   }
   const allJobs = (): Job[] => study.methods.flatMap((m) => {
-    const tune: Job[] = m.learningRates.map((lr) => ({ method: m, seed: study.seeds[0], learningRate: lr, tuning: true, id: jobId(m, lr, study.seeds[0]) }));
+    const tune: Job[] = tuningRates(m, study, runs).map((lr) => ({ method: m, seed: study.seeds[0], learningRate: lr, tuning: true, id: jobId(m, lr, study.seeds[0]) }));
     const lr = chosenRate(m, study, runs);
     const rest: Job[] = lr === null ? [] : study.seeds.slice(1).map((seed) => ({ method: m, seed, learningRate: lr, tuning: false, id: jobId(m, lr, seed) }));
     return [...tune, ...rest];
   });
-  const expected = study.methods.reduce((s, m) => s + m.learningRates.length + study.seeds.length - 1, 0);
+  // Runs expected so far (the tuning grids can still grow).
+  const expected = () => study.methods.reduce((s, m) => s + tuningRates(m, study, runs).length + study.seeds.length - 1, 0);
   const t0 = performance.now() / 1000;
   const running = new Set<string>();
   const failures: Error[] = [];
   let doneHere = 0;
   const runSeconds: number[] = [];
-  const status = () => `${runs.size}/${expected} runs done`;
+  const status = () => `${runs.size}/${expected()} runs done`;
   const eta = () => {
-    const left = expected - runs.size;
+    const left = expected() - runs.size;
     if (runSeconds.length === 0) return '?';
     const per = runSeconds.reduce((a, b) => a + b, 0) / runSeconds.length;
     return fmtTime((left * per) / Math.max(1, Math.min(opts.jobs, left)));

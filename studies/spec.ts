@@ -50,6 +50,8 @@ export interface StudySpec {
   validationPerClass: number;
   /** Use only this many training digits (after the validation split): for tiny CI studies. */
   trainLimit?: number;
+  /** Extend each method's learning-rate grid by up to this many half-decade steps while its best rate is on the grid's edge (default 0). */
+  extendLearningRates?: number;
   /** Keep the final checkpoint of these methods' tuning-seed runs in results/<study>/checkpoints/. */
   keepCheckpoints?: string[];
 }
@@ -75,4 +77,12 @@ export function stopsAt(val: number[], b: Budget): 'converged' | 'cap' | null {
   if (e <= b.patience) return null;
   const best = (n: number) => Math.min(...val.slice(0, n));
   return best(e) > (1 - b.minImprovement) * best(e - b.patience) ? 'converged' : null;
+}
+
+/** The next rate on the half-decade ladder (… 1e-3, 3e-3, 1e-2 …) above (dir 1) or below (dir −1) `lr`. */
+export function halfDecade(lr: number, dir: 1 | -1): number {
+  const k = Math.floor(Math.log10(lr) + 1e-9);
+  const one = Math.round(lr / 10 ** k) < 2;
+  const next = dir > 0 ? (one ? 3 * 10 ** k : 10 ** (k + 1)) : (one ? 3 * 10 ** (k - 1) : 10 ** k);
+  return Number(next.toPrecision(1));
 }
