@@ -124,7 +124,7 @@ async function sse(images: tf.Tensor4D, decode: (x: tf.Tensor4D) => tf.Tensor4D)
   return { raw: raw / images.size, clipped: clipped / images.size };
 }
 
-type StageDecoder = { encode?: unknown; decode(indices: tf.Tensor, n?: number): tf.Tensor; forward(z: tf.Tensor, o?: { training?: boolean }): { indices: tf.Tensor } };
+type StageDecoder = { decode(indices: tf.Tensor, n?: number): tf.Tensor; forward(z: tf.Tensor, o?: { training?: boolean }): { indices: tf.Tensor } };
 
 /**
  * Metrics that only some quantizer types have, computed once a run has stopped; a type without an entry adds

@@ -99,6 +99,8 @@ describe('study runner', () => {
 
       // An interrupted run continues from its last whole epoch.
       fs.rmSync(path.join(runs, 'fsq-lr0.003-s1.json'));
+      // A finished run's state file stays (a raised cap resumes it): remove it too, so the run starts over and is killed mid-way.
+      fs.rmSync(path.join(dir, 'state', 'tiny', 'fsq-lr0.003-s1.ckpt'), { force: true });
       const child = spawn(process.execPath, [RUN, '--worker', 'tiny', '--id', 'fsq-lr0.003-s1', '--results', path.join(dir, 'results'), '--state', path.join(dir, 'state')], {
         env: { ...process.env, VQ_BACKEND: backend }, stdio: ['ignore', 'pipe', 'pipe'],
       });
