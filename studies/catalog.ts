@@ -18,6 +18,27 @@ const CONVERGED = { maxEpochs: 150, patience: 5, minImprovement: 0.01, batchSize
  */
 const LRS = [1e-3, 3e-3];
 
+/*
+ * The studies of notebooks 09–11 (docs/studies.md has the compute budget and why each grid is cut so). One learning
+ * rate, 1e-3, not tuned: tuning two rates would double every grid; 1e-3 beat 3e-4 in the pilot, and vq-vs-fsq's
+ * tuning (1e-3 against 3e-3 at K = 32) trains its seed-0 runs at 1e-3 whatever it chooses, so those runs sit on the
+ * same protocol as these.
+ */
+const RATE_LR = [1e-3];
+/** The VQ recipe practitioners use (vector-quantize-pytorch's default, Sonnet, Jukebox, EnCodec): as vq-vs-fsq's vq-ema. */
+const VQ_EMA = { commitmentWeight: BETA, init: 'kmeans', ema: { decay: 0.99 }, deadCodeThreshold: 2 };
+/** Notebook 09's sizes were 8 … 256 (six); kept: both ends and 64, and 32 comes from vq-vs-fsq. */
+const RD_KS = [8, 64, 256];
+/** A residual VQ stage: 32 codes, the EMA recipe. */
+const RVQ_STAGE = { ...VQ_EMA, codebookSize: 32 };
+/** A residual FSQ stage: 32 codes (as an RVQ stage and 08's FSQ [8, 4]), the symmetric bound (vector-quantize-pytorch's ResidualFSQ keeps FSQ symmetric). */
+const RFSQ_STAGE = { levels: [8, 4], bound: 'symmetric' };
+const NC_K = 256;
+/** SimVQ's initial codes: rows of C·W, C ~ N(0, 1/d), W ~ U(±1/√d), so ‖code‖² ≈ 1/3. */
+const SIMVQ_CODE_NORM = 1 / Math.sqrt(3);
+/** LFQ's entropy weight, tuned on validation: vector-quantize-pytorch's 0.1, and two decades down toward the MSE's scale. */
+const LFQ_ENTROPY_WEIGHTS = [0.1, 0.01, 0.001];
+
 export const STUDIES: Record<string, StudySpec> = {
   'vq-vs-fsq': {
     name: 'vq-vs-fsq',
@@ -42,6 +63,69 @@ export const STUDIES: Record<string, StudySpec> = {
     extendLearningRates: 2,
     validationPerClass: 100,
     keepCheckpoints: ['vq', 'vq-ema', 'vq-factorized', 'fsq'],
+  },
+  'rate-distortion': {
+    name: 'rate-distortion',
+    title: 'Rate–distortion of the MNIST VQ-VAE: VQ (EMA + k-means + restarts) and FSQ at K = 8, 64, 256, trained to convergence',
+    question: 'How does test MSE fall with the rate (log2 K raw; entropy-coded on test codes with training-code frequencies) once every model has converged? (Notebook 09; K = 32 is vq-vs-fsq\'s seed-0 runs at lr 1e-3.)',
+    dim: 32,
+    methods: RD_KS.flatMap((k) => [
+      { id: `vq-ema-k${k}`, label: `VQ, EMA + k-means + restarts, K = ${k}`, quantizer: { type: 'vq' as const, options: { ...VQ_EMA, codebookSize: k } }, learningRates: RATE_LR },
+      { id: `fsq-k${k}`, label: `FSQ [${FSQ.levelsFor(k).join(', ')}]`, quantizer: { type: 'fsq' as const, levels: FSQ.levelsFor(k) }, learningRates: RATE_LR },
+    ]),
+    seeds: [0],
+    budget: CONVERGED,
+    validationPerClass: 100,
+    keepCheckpoints: RD_KS.flatMap((k) => [`vq-ema-k${k}`, `fsq-k${k}`]),
+  },
+  'residual-vq': {
+    name: 'residual-vq',
+    title: 'Residual VQ and residual FSQ (symmetric bound) in the MNIST VQ-VAE at 1–4 stages, trained to convergence',
+    question: 'What does each residual stage (5 bits per position) buy once converged, in-sample and held out; does one model trained with quantizer dropout match models trained per rate? (Notebook 10; RVQ with 1 stage is vq-vs-fsq\'s vq-ema at lr 1e-3, seed 0.)',
+    dim: 32,
+    methods: [
+      ...[2, 4].map((n) => ({ id: `rvq-${n}`, label: `residual VQ, ${n} stages of 32 codes`, quantizer: { type: 'rvq' as const, options: { numQuantizers: n, vq: RVQ_STAGE } }, learningRates: RATE_LR })),
+      {
+        id: 'rvq-4-dropout', label: 'residual VQ, 4 stages of 32 codes, quantizer dropout',
+        quantizer: { type: 'rvq', options: { numQuantizers: 4, vq: RVQ_STAGE, quantizeDropout: true } }, learningRates: RATE_LR,
+      },
+      ...[1, 2, 4].map((n) => ({
+        id: `rfsq-${n}`, label: `residual FSQ [8, 4] symmetric, ${n} stage${n > 1 ? 's' : ''}`,
+        quantizer: { type: 'rvq' as const, options: { numQuantizers: n, fsq: RFSQ_STAGE } }, learningRates: RATE_LR,
+      })),
+    ],
+    seeds: [0],
+    budget: CONVERGED,
+    validationPerClass: 100,
+    keepCheckpoints: ['rvq-2', 'rvq-4', 'rvq-4-dropout', 'rfsq-1', 'rfsq-2', 'rfsq-4'],
+  },
+  'no-collapse': {
+    name: 'no-collapse',
+    title: 'Codebooks that do not collapse, in the MNIST VQ-VAE at K = 256, trained to convergence',
+    question: 'At 256 codes, do SimVQ, the rotation trick (codes at a usable scale), LFQ (entropy weight tuned on validation) and FSQ keep their codes alive and reconstruct better than plain VQ, and is SimVQ\'s gain its parameterisation or its larger initial codes? (Notebook 11.)',
+    dim: 32,
+    methods: [
+      { id: 'vq', label: 'plain VQ (STE), codes U(±1/K)', quantizer: { type: 'vq', options: { codebookSize: NC_K, commitmentWeight: BETA } }, learningRates: RATE_LR },
+      {
+        id: 'vq-simscale', label: 'plain VQ (STE), codes at SimVQ\'s initial scale (norm ≈ 0.58)',
+        quantizer: { type: 'vq', options: { codebookSize: NC_K, commitmentWeight: BETA, init: 'normal' }, codeNorm: SIMVQ_CODE_NORM }, learningRates: RATE_LR,
+      },
+      {
+        id: 'rotation-simscale', label: 'rotation trick, codes at SimVQ\'s initial scale (norm ≈ 0.58)',
+        quantizer: { type: 'vq', options: { codebookSize: NC_K, commitmentWeight: BETA, init: 'normal', gradient: 'rotation' }, codeNorm: SIMVQ_CODE_NORM }, learningRates: RATE_LR,
+      },
+      { id: 'simvq', label: 'SimVQ (STE)', quantizer: { type: 'simvq', options: { codebookSize: NC_K, commitmentWeight: BETA, gradient: 'ste' } }, learningRates: RATE_LR },
+      ...LFQ_ENTROPY_WEIGHTS.map((w) => ({
+        id: `lfq-ew${w}`, label: `LFQ, 8 bits, entropy weight ${w}`, quantizer: { type: 'lfq' as const, options: { codebookSize: NC_K, entropyWeight: w } },
+        learningRates: RATE_LR, tuneGroup: 'lfq',
+      })),
+      { id: 'fsq', label: `FSQ [${FSQ.levelsFor(NC_K).join(', ')}] (240 codes)`, quantizer: { type: 'fsq', levels: FSQ.levelsFor(NC_K) }, learningRates: RATE_LR },
+    ],
+    seeds: [0, 1, 2],
+    extraSeeds: [3, 4],
+    budget: CONVERGED,
+    validationPerClass: 100,
+    keepCheckpoints: ['vq', 'vq-simscale', 'rotation-simscale', 'simvq', ...LFQ_ENTROPY_WEIGHTS.map((w) => `lfq-ew${w}`), 'fsq'],
   },
   tiny: {
     name: 'tiny',

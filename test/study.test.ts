@@ -10,7 +10,11 @@ import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stopsAt } from '../studies/spec';
+import { makeQuantizer, stopsAt, type StudySpec } from '../studies/spec';
+import { planJobs, type RunLike } from '../studies/plan';
+import { STUDIES } from '../studies/catalog';
+import { useTestBackend } from './support/backend';
+import { VQVAE, tf } from '../lib/index';
 
 const RUN = path.join(__dirname, '..', 'studies', 'run.js');
 const backend = process.env.VQ_TEST_BACKEND ?? 'wasm';
@@ -28,6 +32,46 @@ describe('study runner', () => {
     assert.equal(stopsAt([1, 0.9, 0.8, 0.799, 0.798], b), 'converged');
     assert.equal(stopsAt([1, 0.9, 0.8, 0.79, 0.7], b), null);
     assert.equal(stopsAt(Array.from({ length: 10 }, (_, i) => 1 - i / 10), b), 'cap');
+  });
+
+  test('planJobs: tuning, tune groups (one winner trains the other seeds), extra seeds only where spreads overlap', () => {
+    const m = (id: string, lrs: number[], tuneGroup?: string) => ({ id, label: id, quantizer: { type: 'fsq' as const, levels: [3] }, learningRates: lrs, ...(tuneGroup ? { tuneGroup } : {}) });
+    const study: StudySpec = {
+      name: 's', title: '', question: '', dim: 1, seeds: [0, 1], extraSeeds: [2], validationPerClass: 1,
+      budget: { maxEpochs: 1, patience: 1, minImprovement: 0, batchSize: 1 },
+      methods: [m('a', [1, 2]), m('g1', [1], 'g'), m('g2', [1], 'g'), m('b', [1])],
+    };
+    const runs = new Map<string, RunLike>();
+    const done = (id: string, lr: number, valMse: number) => runs.set(id, { id, learningRate: lr, final: { valMse } });
+    const ids = () => planJobs(study, runs).jobs.map((j) => j.id).sort();
+    assert.deepEqual(ids(), ['a-lr1-s0', 'a-lr2-s0', 'b-lr1-s0', 'b-lr1-s1', 'g1-lr1-s0', 'g2-lr1-s0']);
+    assert.equal(planJobs(study, runs).expected, 8); // 5 tuning + one more seed for a, the group and b
+    done('a-lr1-s0', 1, 0.5); done('a-lr2-s0', 2, 0.4); done('g1-lr1-s0', 1, 0.3); done('g2-lr1-s0', 1, 0.2); done('b-lr1-s0', 1, 0.9);
+    assert.deepEqual(ids(), ['a-lr1-s0', 'a-lr2-s0', 'a-lr2-s1', 'b-lr1-s0', 'b-lr1-s1', 'g1-lr1-s0', 'g2-lr1-s0', 'g2-lr1-s1']);
+    // a: [0.4, 0.45] overlaps g2 [0.2, 0.41]; b [0.9, 0.95] stands apart: only a and g2 get seed 2.
+    done('a-lr2-s1', 2, 0.45); done('g2-lr1-s1', 1, 0.41); done('b-lr1-s1', 1, 0.95);
+    assert.deepEqual(ids().filter((id) => id.endsWith('-s2')), ['a-lr2-s2', 'g2-lr1-s2']);
+    assert.equal(planJobs(study, runs).expected, 10);
+    assert.equal(planJobs(STUDIES['vq-vs-fsq'], new Map()).expected, 16, 'vq-vs-fsq: 4 methods × 2 rates + 4 × 2 more seeds');
+  });
+
+  test('every declared method builds, and its VQ-VAE runs forward', async () => {
+    await useTestBackend();
+    for (const s of Object.values(STUDIES)) {
+      for (const method of s.methods) {
+        const q = makeQuantizer(method.quantizer, s.dim, 0);
+        const model = new VQVAE({ bottleneck: q, dim: s.dim, seed: 0 });
+        const out = tf.tidy(() => model.forward(tf.zeros([2, 28, 28, 1]) as tf.Tensor4D).xHat.shape);
+        assert.deepEqual(out, [2, 28, 28, 1], `${s.name}/${method.id}`);
+        if (method.quantizer.type === 'vq' && method.quantizer.codeNorm !== undefined) {
+          const norm = tf.tidy(() => tf.mean(tf.norm((q as unknown as { codebook: tf.Tensor2D }).codebook, 'euclidean', 1)).dataSync()[0]);
+          assert.ok(Math.abs(norm - method.quantizer.codeNorm) < 0.1, `${method.id}: code norm ${norm}`);
+        }
+        model.dispose();
+        q.dispose();
+      }
+    }
+    assert.equal(STUDIES['rate-distortion'].methods.length, 6);
   });
 
   test('tiny: trains, tunes on validation, records provenance, skips finished runs, resumes, verifies', { skip }, async () => {
@@ -55,6 +99,8 @@ describe('study runner', () => {
 
       // An interrupted run continues from its last whole epoch.
       fs.rmSync(path.join(runs, 'fsq-lr0.003-s1.json'));
+      // A finished run's state file stays (a raised cap resumes it): remove it too, so the run starts over and is killed mid-way.
+      fs.rmSync(path.join(dir, 'state', 'tiny', 'fsq-lr0.003-s1.ckpt'), { force: true });
       const child = spawn(process.execPath, [RUN, '--worker', 'tiny', '--id', 'fsq-lr0.003-s1', '--results', path.join(dir, 'results'), '--state', path.join(dir, 'state')], {
         env: { ...process.env, VQ_BACKEND: backend }, stdio: ['ignore', 'pipe', 'pipe'],
       });

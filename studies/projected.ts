@@ -1,0 +1,99 @@
+/**
+ * A quantizer between learned linear projections: z [..., dim] → W_in → inner quantizer (width d)
+ * → W_out → [..., dim]. The studies use it for residual FSQ inside the VQ-VAE, as
+ * vector-quantize-pytorch's `ResidualFSQ` does (`project_in` / `project_out`, nn.Linear with bias,
+ * whenever dim ≠ len(levels)): the library's ResidualVQ has no projections, and an FSQ stage's width
+ * is its number of levels.
+ *
+ * The projections are initialised as torch.nn.Linear (U(±1/√fanIn)), seeded. `decode(indices, n)`
+ * passes `n` (the first n stages) to the inner quantizer.
+ */
+import { tf } from '../lib/index';
+import type { Quantizer, QuantizerConfig, QuantizerOutput } from '../lib/quantizer/protocol';
+import { Rng, childSeed } from '../lib/rng';
+
+interface Linear { kernel: tf.Variable; bias: tf.Variable }
+
+function linear(rng: Rng, fanIn: number, fanOut: number): Linear {
+  const s = 1 / Math.sqrt(fanIn);
+  return {
+    kernel: tf.tidy(() => tf.variable(tf.tensor2d(rng.uniform(fanIn * fanOut, -s, s), [fanIn, fanOut]))),
+    bias: tf.tidy(() => tf.variable(tf.tensor1d(rng.uniform(fanOut, -s, s)))),
+  };
+}
+
+type Inner = Quantizer & { decode(indices: tf.Tensor, n?: number): tf.Tensor };
+
+export class Projected implements Quantizer {
+  readonly projectIn: Linear; // [dim, inner.dim]
+  readonly projectOut: Linear; // [inner.dim, dim]
+  private disposed = false;
+
+  constructor(readonly inner: Inner, readonly dim: number, seed: number) {
+    const rng = new Rng(childSeed(seed, 13));
+    this.projectIn = linear(rng, dim, inner.dim);
+    this.projectOut = linear(rng, inner.dim, dim);
+  }
+
+  get codebookSize(): number { return this.inner.codebookSize; }
+  get indicesPerVector(): number { return this.inner.indicesPerVector; }
+  get stats(): Quantizer['stats'] { return this.inner.stats; }
+  get config(): QuantizerConfig { return { type: 'Projected', dim: this.dim, inner: this.inner.config }; }
+
+  private apply(l: Linear, x: tf.Tensor, from: number, to: number): tf.Tensor {
+    return tf.tidy(() => tf.reshape(tf.add(tf.matMul(tf.reshape(x, [-1, from]) as tf.Tensor2D, l.kernel as tf.Tensor2D), l.bias), [...x.shape.slice(0, -1), to]));
+  }
+
+  forward(z: tf.Tensor, opts: { training?: boolean } = {}): QuantizerOutput {
+    this.alive();
+    const low = this.apply(this.projectIn, z, this.dim, this.inner.dim);
+    let out: QuantizerOutput;
+    try {
+      out = this.inner.forward(low, opts);
+    } finally {
+      low.dispose();
+    }
+    const quantized = this.apply(this.projectOut, out.quantized, this.inner.dim, this.dim);
+    out.quantized.dispose();
+    return { ...out, quantized };
+  }
+
+  /** Indices → code vectors projected out [..., dim]; `n`: decode from the first n stages (ResidualVQ). */
+  decode(indices: tf.Tensor, n?: number): tf.Tensor {
+    this.alive();
+    const c = n === undefined ? this.inner.decode(indices) : this.inner.decode(indices, n);
+    try {
+      return this.apply(this.projectOut, c, this.inner.dim, this.dim);
+    } finally {
+      c.dispose();
+    }
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [this.projectIn.kernel, this.projectIn.bias, this.projectOut.kernel, this.projectOut.bias, ...this.inner.trainableVariables()];
+  }
+
+  /** "projectIn.kernel", "projectIn.bias", "projectOut.…", then the inner quantizer's under "inner.". */
+  namedVariables(): Map<string, tf.Variable> {
+    this.alive();
+    const out = new Map<string, tf.Variable>([
+      ['projectIn.kernel', this.projectIn.kernel], ['projectIn.bias', this.projectIn.bias],
+      ['projectOut.kernel', this.projectOut.kernel], ['projectOut.bias', this.projectOut.bias],
+    ]);
+    for (const [k, v] of this.inner.namedVariables()) out.set(`inner.${k}`, v);
+    return out;
+  }
+
+  restored(): void { this.inner.restored(); }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    tf.dispose([this.projectIn.kernel, this.projectIn.bias, this.projectOut.kernel, this.projectOut.bias]);
+    this.inner.dispose();
+  }
+
+  private alive(): void {
+    if (this.disposed) throw new Error('Projected: used after dispose()');
+  }
+}
