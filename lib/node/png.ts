@@ -62,6 +62,7 @@ export const GRID_OPTIONS = {
   /** Gap colour, 0..255 gray. Default 128. */
   padValue: { check: is.int(0, 255), default: 128 },
 };
+/** Options of imageGridPng / showPng (see GRID_OPTIONS). */
 export type GridOptions = OptionsOf<typeof GRID_OPTIONS>;
 
 /**
