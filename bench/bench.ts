@@ -23,7 +23,7 @@ import { spawnSync } from 'child_process';
 import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { registerWasmKernels, setWasmThreads, wasmThreadsInUse } from '../lib/wasm/index';
+import { registerWasmKernels, setWasmThreads, wasmThreadsInUse } from '../lib/internal';
 import { FSQ, VectorQuantizer } from '../lib/quantizer/index';
 import { vqPeakBytes } from '../lib/quantizer/distance';
 import { WASM_HEAP_LIMIT } from '../lib/quantizer/memory';

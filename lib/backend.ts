@@ -1,10 +1,11 @@
 /**
- * Compute backend selection.
+ * Compute backend selection under Node: the host lib/backend-core.ts's initBackend uses here,
+ * installed when this module loads (the package's main entry loads it).
  *
  * Order tried (fastest first): tfjs-node-gpu (CUDA) → tfjs-node → wasm → cpu.
  * Override with the environment variable VQ_BACKEND = node-gpu | node | wasm | cpu
  * (the override is tried first; if it fails to load we still fall through, and say so).
- * VQ_WASM_THREADS = n runs wasm's threaded-SIMD build on n threads (lib/wasm/threads.ts); the
+ * VQ_WASM_THREADS = n runs wasm's threaded-SIMD build on n threads (lib/node/wasm-threads.ts); the
  * default is the number of cores, at most 4 (see defaultWasmThreads); 1 is the plain SIMD build.
  *
  * A backend that fails to load is reported in one line and skipped; this never throws
@@ -15,43 +16,24 @@ import '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { registerNativeKernels } from './native/index';
 import { setNativeMemoryProbe } from './quantizer/memory';
-import { registerWasmKernels, requestedWasmThreads, setWasmThreads, wasmThreadsChosen, wasmThreadsInUse } from './wasm/index';
-import { checkOneOf, checkOptionNames } from './validate';
+import { registerWasmKernels, wasmThreadsInUse } from './wasm/index';
+import { requestedWasmThreads, setWasmThreads, wasmThreadsChosen } from './node/wasm-threads';
+import { BackendChoice, BackendHost, firstLine, setBackendHost, settleLazyBackend, startCpuBackend } from './backend-core';
 
-export type BackendChoice = 'node-gpu' | 'node' | 'wasm' | 'cpu';
+export { initBackend, backendInfo } from './backend-core';
+export type { BackendChoice, BackendAttempt, BackendInfo } from './backend-core';
+
+/** The backends initBackend tries under Node, fastest first. */
 export const BACKEND_ORDER: readonly BackendChoice[] = ['node-gpu', 'node', 'wasm', 'cpu'];
 
-export interface BackendAttempt {
-  choice: BackendChoice;
-  ok: boolean;
-  /** Why it failed (one line), or '' when it loaded. */
-  reason: string;
-}
-
-export interface BackendInfo {
-  /** The choice that loaded. */
-  choice: BackendChoice;
-  /** tf.getBackend() after selection: 'tensorflow', 'wasm' or 'cpu'. */
-  tfBackend: string;
-  attempts: BackendAttempt[];
-  /**
-   * Human-readable: the chosen backend, then one line per backend that failed to load, e.g.
-   * "backend: wasm (tfjs 4.22.0)\n  skipped node-gpu: not installed\n  skipped node: not installed".
-   */
-  summary: string;
-}
-
-let selected: BackendInfo | null = null;
-
 function oneLine(e: unknown, choice?: BackendChoice): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  const first = msg.split('\n').find((l) => l.trim() !== '') ?? msg;
+  const first = firstLine(e);
   if (/Cannot find module '@tensorflow\/tfjs-node(-gpu)?'/.test(first)) return 'not installed';
   // The package is installed but its native binding was never built (see scripts/native-build.mjs).
   if (/tfjs_binding\.node/.test(first)) {
     return choice === 'node-gpu' ? 'not built (`npm run setup:gpu` builds it on a machine with CUDA)' : 'not built (`npm run setup:native` builds it)';
   }
-  return first.trim().slice(0, 200);
+  return first;
 }
 
 /** What the native backend runs on, e.g. "TensorFlow 2.16.2, CPU" or "TensorFlow 2.16.2, GPU". */
@@ -129,12 +111,11 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
       return;
     }
     case 'cpu': {
-      if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
-      // The cpu backend's one-time "install our node backend" banner (tfjs prints it on first use unless in
-      // prod mode, which we no longer set): initBackend's summary already says which backend runs and why.
-      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+      await startCpuBackend();
       return;
     }
+    default:
+      throw new Error(`${choice} needs a browser`);
   }
 }
 
@@ -189,56 +170,6 @@ async function startWasm(): Promise<void> {
 }
 
 /**
- * Select the fastest backend that loads (or `prefer`, or $VQ_BACKEND) and return what happened.
- * Idempotent: a second call with no argument returns the first result.
- *
- * @param prefer force a choice first (falls through to the rest of the order when it fails)
- * @param opts.verbose print each failed backend's one-line reason as it happens (the reasons are
- *   always in the returned summary, which notebooks print in their first cell)
- */
-export async function initBackend(
-  prefer?: BackendChoice,
-  opts: { verbose?: boolean; quiet?: boolean } = {},
-): Promise<BackendInfo> {
-  if (prefer !== undefined) checkOneOf('initBackend(prefer)', prefer, BACKEND_ORDER);
-  checkOptionNames('initBackend(prefer, options)', opts, ['verbose', 'quiet']);
-  if (selected && prefer === undefined) return selected;
-  // No tf.enableProdMode(): in tfjs 4.22 it only silences tfjs's console warnings (measured: the same
-  // ms per VQ-VAE step with and without it). Ragged nested arrays are refused instead of silently
-  // truncated (tf.tensor([[0], [1, 2]]) → [[0], [1]]): a check at tensor creation from JS arrays only.
-  tf.env().set('TENSORLIKE_CHECK_SHAPE_CONSISTENCY', true);
-  if (!selected) await adoptLazyBackend();
-  const override = prefer ?? parseBackendOverride(process.env.VQ_BACKEND);
-  const order: BackendChoice[] = override
-    ? [override, ...BACKEND_ORDER.filter((c) => c !== override)]
-    : [...BACKEND_ORDER];
-  const attempts: BackendAttempt[] = [];
-  for (const choice of order) {
-    try {
-      await tryChoice(choice);
-      attempts.push({ choice, ok: true, reason: '' });
-      const failed = attempts.filter((a) => !a.ok).map((a) => `\n  skipped ${a.choice}: ${a.reason}`);
-      selected = {
-        choice,
-        tfBackend: tf.getBackend(),
-        attempts,
-        summary:
-          `backend: ${choice} (tfjs ${tf.version.tfjs}, tf.getBackend() = '${tf.getBackend()}'` +
-          (choice === 'wasm' ? `, ${wasmThreadsInUse() ?? 1} thread(s))`
-            : choice === 'node' || choice === 'node-gpu' ? `, ${nativeDevice()})` : ')') +
-          failed.join(''),
-      };
-      return selected;
-    } catch (e) {
-      const reason = oneLine(e, choice);
-      attempts.push({ choice, ok: false, reason });
-      if (opts.verbose && !opts.quiet) console.warn(`[backend] ${choice} unavailable: ${reason}`);
-    }
-  }
-  throw new Error(`no TensorFlow.js backend could be loaded: ${attempts.map((a) => `${a.choice}: ${a.reason}`).join('; ')}`);
-}
-
-/**
  * A tf op that ran before initBackend made tfjs pick its highest-priority registered backend
  * (wasm) by itself: its start is still pending (every later setBackend then fails with "Backend
  * 'tensorflow' has not yet been initialized"), Emscripten's rethrowing process handlers are
@@ -247,14 +178,7 @@ export async function initBackend(
  * first (the early tensors stay valid: tfjs moves their data to the backend chosen).
  */
 async function adoptLazyBackend(): Promise<void> {
-  // (both are undefined, not null, on a fresh engine)
-  const engine = tf.engine() as unknown as { backendName?: string | null; pendingBackendInit?: Promise<unknown> | null };
-  if (!engine.backendName && !engine.pendingBackendInit) return;
-  try {
-    await tf.ready();
-  } catch {
-    // the lazy start failed: selection below tries every backend anyway
-  }
+  if (!(await settleLazyBackend())) return;
   const proc: NodeJS.EventEmitter = process;
   for (const ev of HANDLED_EVENTS) {
     for (const l of proc.listeners(ev)) {
@@ -263,7 +187,15 @@ async function adoptLazyBackend(): Promise<void> {
   }
 }
 
-/** The backend chosen by initBackend, or null before it ran. */
-export function backendInfo(): BackendInfo | null {
-  return selected;
-}
+/** Node's host for initBackend (lib/backend-core.ts), installed below. */
+const NODE_HOST: BackendHost = {
+  order: BACKEND_ORDER,
+  load: tryChoice,
+  detail: (choice) =>
+    choice === 'wasm' ? `, ${wasmThreadsInUse() ?? 1} thread(s)`
+    : choice === 'node' || choice === 'node-gpu' ? `, ${nativeDevice()}` : '',
+  reason: (choice, e) => oneLine(e, choice),
+  override: () => parseBackendOverride(process.env.VQ_BACKEND),
+  prepare: adoptLazyBackend,
+};
+setBackendHost(NODE_HOST);

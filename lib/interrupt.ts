@@ -22,6 +22,14 @@ export function signalInterrupt(): void {
   (globalThis as Record<symbol, unknown>)[INTERRUPTS] = interruptCount() + 1;
 }
 
+/**
+ * A promise that resolves after the event loop's next turn: setImmediate under Node (after
+ * pending I/O, such as a SIGINT handler), a zero-delay timer where there is none (browsers).
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
 /** What a loop throws when the kernel was interrupted while it ran. */
 export class InterruptedError extends Error {
   constructor(where: string, done: string) {
@@ -39,7 +47,7 @@ export class InterruptedError extends Error {
 export function interruptGuard(where: string): (done: () => string) => Promise<void> {
   const start = interruptCount();
   return async (done) => {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldToEventLoop();
     if (interruptCount() !== start) throw new InterruptedError(where, done());
   };
 }

@@ -172,10 +172,10 @@ export async function addStaticFigures(file, { renderer } = {}) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTML export (the page itself comes from the library: lib/display/plotly.ts's figureToHtml)
+// HTML export (the page itself comes from the library: lib/node/figure-html.ts's figureToHtml)
 
 function libPlotly() {
-  const file = path.join(ROOT, 'dist', 'lib', 'display', 'plotly.js');
+  const file = path.join(ROOT, 'dist', 'lib', 'node', 'figure-html.js');
   if (!fs.existsSync(file)) throw new Error(`${path.relative(process.cwd(), file)} is missing: run \`npm run build\` first`);
   return require(file);
 }

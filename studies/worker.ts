@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   VQVAE, VQVAETrainer, encodeDataset, evaluateVQVAE, initBackend, loadCheckpointFile, saveCheckpointFile, tf, type Checkpointable,
-} from '../lib/index';
+} from '../lib/internal';
 import { writeFileAtomic } from '../lib/io';
 import { StudyData, studyData } from './data';
 import { MethodSpec, StudySpec, makeQuantizer, stopsAt } from './spec';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { initBackend, backendInfo, defaultWasmThreads, parseBackendOverride, parseWasmThreads, tf, wasmThreadsInUse } from '../lib/index';
+import { initBackend, backendInfo, defaultWasmThreads, parseBackendOverride, parseWasmThreads, tf, wasmThreadsInUse } from '../lib/internal';
 
 test('an explicit choice is honoured and reported', async () => {
   const cpu = await initBackend('cpu');

@@ -189,7 +189,7 @@ describe('checkpoints', () => {
     const a = make(26);
     await saveCheckpointFile(a, file);
     const before = fs.readFileSync(file);
-    const lib = path.resolve(__dirname, '..', 'lib', 'index.js');
+    const lib = path.resolve(__dirname, '..', 'lib', 'internal.js');
     const src = `const vq = require(${JSON.stringify(lib)});
       (async () => { await vq.initBackend('cpu', { quiet: true });
         const m = new vq.VQVAE({ bottleneck: new vq.VectorQuantizer({ codebookSize: 8, dim: 8, seed: 9 }), dim: 8, seed: 9 });

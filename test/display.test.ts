@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import {
   crc32, encodePng, figure, figureBundle, figureToHtml, fmt, imageGridPng, PLOTLY_MIME, Progress,
   roundDeep, roundSig, saveFigureHtml, tableText, formatDuration,
-} from '../lib/display/index';
+} from '../lib/internal';
 
 test('roundSig keeps significant digits and leaves integers and non-finite values', () => {
   assert.equal(roundSig(0.123456789, 4), 0.1235);

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import {
   GatedPixelCNN, InterruptedError, PixelCNNTrainer, VQVAE, VQVAETrainer, VectorQuantizer, encodeDataset, epochBatches, trainQuantizer,
   evaluateVQVAE, fitWithLog, interruptCount, signalInterrupt, tf,
-} from '../lib/index';
+} from '../lib/internal';
 
 const LIB = path.resolve(__dirname, '..', 'lib', 'index.js');
 

@@ -11,7 +11,7 @@ import { useTestBackend } from './support/backend';
 import {
   Batches, FSQ, GatedPixelCNN, InterruptedError, LFQ, PixelCNNTrainer, ResidualVQ, SimVQ, TrainingDivergedError, VQVAE,
   Rng, VQVAETrainer, VectorQuantizer, fitWithLog, permutationOf, rngSampleOf, signalInterrupt, tf, trainQuantizer,
-} from '../lib/index';
+} from '../lib/internal';
 
 const images = (n: number, seed: number) => tf.tidy(() => tf.clipByValue(tf.randomUniform([n, 8, 8, 1], 0, 1, 'float32', seed), 0, 1)) as tf.Tensor4D;
 const vqvae = (seed = 1) => {

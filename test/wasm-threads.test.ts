@@ -1,5 +1,5 @@
 /**
- * The threaded-SIMD wasm build under Node (lib/wasm/threads.ts): it starts with 2 threads,
+ * The threaded-SIMD wasm build under Node (lib/node/wasm-threads.ts): it starts with 2 threads,
  * trains correctly (a conv gradient equals the cpu backend's), and the process still exits
  * (the test runner waits for it: a pool thread keeping Node alive would hang this file).
  */
@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmKernels, setWasmThreads, wasmThreadsInUse } from '../lib/wasm/index';
+import { registerWasmKernels, wasmThreadsInUse } from '../lib/wasm/index';
+import { setWasmThreads } from '../lib/node/wasm-threads';
 
 tf.enableProdMode();
 

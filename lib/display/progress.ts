@@ -6,6 +6,10 @@
 import { displayBundle, inNotebook, updateBundle } from './bundle';
 import { OptionsOf, checkNumber, is, resolveOptions } from '../validate';
 
+/** The terminal's stdout under Node, where one exists (a browser has none: lines go to the console). */
+const stdout = (): { isTTY?: boolean; write(s: string): unknown } | undefined => (typeof process !== 'undefined' ? process.stdout : undefined);
+
+/** Named values one progress update shows, e.g. { epoch: 3, loss: 0.12 }. */
 export interface ProgressFields {
   [name: string]: string | number;
 }
@@ -16,6 +20,7 @@ export const PROGRESS_OPTIONS = {
   /** Title shown before the fields. */
   title: { check: is.string, optional: true as const },
 };
+/** Options of new Progress(options) (see PROGRESS_OPTIONS). */
 export type ProgressOptions = OptionsOf<typeof PROGRESS_OPTIONS>;
 
 function render(fields: ProgressFields, fraction: number | null): { text: string; html: string } {
@@ -44,6 +49,7 @@ export function formatDuration(seconds: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+/** Live progress: one notebook output updated in place, or one terminal line rewritten. */
 export class Progress {
   private readonly id: string | null = null;
   private readonly everyMs: number;
@@ -71,7 +77,7 @@ export class Progress {
   done(fields?: ProgressFields, fraction: number | null = 1): void {
     if (fields) this.pending = { fields, fraction };
     this.flush();
-    if (!this.notebook && process.stdout.isTTY) process.stdout.write('\n');
+    if (!this.notebook && stdout()?.isTTY) stdout()!.write('\n');
   }
 
   private flush(): void {
@@ -81,7 +87,7 @@ export class Progress {
     this.last = Date.now();
     const line = this.title + text;
     if (this.id !== null) updateBundle(this.id, { 'text/plain': line, 'text/html': `<b>${this.title}</b>${html}` });
-    else if (process.stdout.isTTY) process.stdout.write(`\r${line}\x1b[K`);
+    else if (stdout()?.isTTY) stdout()!.write(`\r${line}\x1b[K`);
     else console.log(line);
   }
 }

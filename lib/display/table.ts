@@ -1,6 +1,7 @@
 /** Tables of results: HTML in the notebook, aligned plain text as the fallback (and in tests). */
 import { displayBundle } from './bundle';
 
+/** One table cell: numbers are right-aligned and rounded. */
 export type Cell = string | number | boolean | null;
 
 function cellText(v: Cell, digits: number): string {

@@ -1,7 +1,7 @@
 /** Figures of a VQ-VAE's work, as PNGs for notebooks (lib/display draws them). */
 import * as tf from '@tensorflow/tfjs';
 import { VQVAE } from '../vqvae/model';
-import { imageGridPng } from '../display/png';
+import { imageGridPng } from '../node/png';
 import { OptionsOf, describe, is, resolveOptions } from '../validate';
 
 export const RECONSTRUCTION_PNG_OPTIONS = {

@@ -142,6 +142,7 @@ export const PIXELCNN_OPTIONS = {
   /** Random seed of the init. Default 0. */
   seed: { check: is.seed, default: 0 },
 };
+/** Options of new GatedPixelCNN(options) (see PIXELCNN_OPTIONS). */
 export type PixelCNNOptions = OptionsOf<typeof PIXELCNN_OPTIONS>;
 
 /** The architecture facts a checkpoint must agree on: every option but the seed. */
@@ -157,6 +158,7 @@ export const SAMPLE_OPTIONS = {
 
 type Labels = tf.Tensor1D | Int32Array | number[] | null | undefined;
 
+/** A gated PixelCNN (DL-Demos layout): an autoregressive prior over grids of code indices that samples new grids. */
 export class GatedPixelCNN implements ParamHolder {
   readonly config: PixelCNNConfig;
   readonly embedding: tf.Variable; // [K, p]

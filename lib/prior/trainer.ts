@@ -10,13 +10,16 @@ export const PRIOR_TRAINER_OPTIONS = {
   /** Adam's learning rate (finite, > 0). Default 1e-3 (DL-Demos train_generative_model). */
   learningRate: { check: is.positive, default: 1e-3 },
 };
+/** Options of new PixelCNNTrainer(model, options) (see PRIOR_TRAINER_OPTIONS). */
 export type PixelCNNTrainerOptions = OptionsOf<typeof PRIOR_TRAINER_OPTIONS>;
 
+/** What one PixelCNNTrainer step reports. */
 export interface PriorStepMetrics extends TrainProgress {
   loss: number; // mean cross-entropy, nats per code
   bitsPerCode: number; // loss / ln 2
 }
 
+/** Trains a GatedPixelCNN on code grids (cross-entropy, Adam) with the library's training loop. */
 export class PixelCNNTrainer extends TrainerBase<PriorStepMetrics> {
   private codes: tf.Tensor3D | null = null;
   private labels: Int32Array | null = null;

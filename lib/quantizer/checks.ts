@@ -10,6 +10,7 @@ export const FORWARD_OPTIONS = {
   /** Update the EMA codebook, restart dead codes and record `stats`. Default true. */
   training: { check: is.boolean, default: true },
 };
+/** Options of every quantizer's forward(z, options) (see FORWARD_OPTIONS). */
 export type VQForwardOptions = OptionsOf<typeof FORWARD_OPTIONS>;
 
 /** The largest float32. */

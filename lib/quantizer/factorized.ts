@@ -27,6 +27,7 @@ export const FACTORIZED_VQ_OPTIONS = {
   /** Random seed of the projections and the codebook. Default 0. */
   seed: { check: is.seed, default: 0 },
 };
+/** Options of new FactorizedVQ(options) (see FACTORIZED_VQ_OPTIONS). */
 export type FactorizedVQOptions = OptionsOf<typeof FACTORIZED_VQ_OPTIONS>;
 
 interface Linear { kernel: tf.Variable; bias: tf.Variable }
@@ -39,6 +40,7 @@ function linear(rng: Rng, fanIn: number, fanOut: number): Linear {
 }
 const apply = (l: Linear, x: tf.Tensor2D): tf.Tensor2D => tf.add(tf.matMul(x, l.kernel), l.bias) as tf.Tensor2D;
 
+/** Factorized, ℓ2-normalised codes (ViT-VQGAN): project to a small lookup space, quantize there with cosine distance, project back. */
 export class FactorizedVQ {
   readonly options: Readonly<Required<Omit<FactorizedVQOptions, 'vq'>>> & { vq: Partial<VectorQuantizerOptions> };
   readonly inner: VectorQuantizer;

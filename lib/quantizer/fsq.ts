@@ -60,6 +60,7 @@ export const FSQ_OPTIONS = {
   /** Batches in the window of `stats`. Default 100. */
   statsWindow: { check: is.int(1), default: 100 },
 };
+/** Options of new FSQ(options) (see FSQ_OPTIONS). */
 export type FSQOptions = OptionsOf<typeof FSQ_OPTIONS>;
 
 /** A type alias so that it is a tf.TensorContainer (tf.dispose(out), tf.tidy(() => fsq.forward(z))). */
@@ -83,6 +84,7 @@ const RECOMMENDED: Record<number, number[]> = {
   256: [8, 6, 5], 1024: [8, 5, 5, 5], 4096: [7, 5, 5, 5, 5], 16384: [8, 8, 8, 6, 5], 65536: [8, 8, 8, 5, 5, 5],
 };
 
+/** Finite scalar quantization (Mentzer et al. 2023): each dimension bounded and rounded to a few levels; an implicit grid codebook, nothing to learn. */
 export class FSQ implements Quantizer<FSQOutput> {
   /** d = levels.length, channels per group. */
   readonly codebookDim: number;

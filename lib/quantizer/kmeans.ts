@@ -13,6 +13,7 @@ export const KMEANS_OPTIONS = {
   /** Spherical k-means: centroids renormalised to unit length after each step (for cosine distance). Default false. */
   cosine: { check: is.boolean, default: false },
 };
+/** Options of kmeans(x, k, options) (see KMEANS_OPTIONS). */
 export type KMeansOptions = OptionsOf<typeof KMEANS_OPTIONS>;
 
 /**

@@ -61,6 +61,7 @@ export const LFQ_OPTIONS = {
   /** Batches in the window of `stats`. Default 100. */
   statsWindow: { check: is.int(1), default: 100 },
 };
+/** Options of new LFQ(options) (see LFQ_OPTIONS). */
 export type LFQOptions = OptionsOf<typeof LFQ_OPTIONS>;
 
 /** A type alias so that it is a tf.TensorContainer (tf.dispose(out), tf.tidy(() => lfq.forward(z))). */
@@ -109,6 +110,7 @@ function entropy(p: tf.Tensor): tf.Tensor {
   return tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-5))), -1));
 }
 
+/** Lookup-free quantization (MAGVIT-v2): the sign of each dimension is one bit of the code; entropy loss keeps codes in use. */
 export class LFQ implements Quantizer<LFQOutput> {
   /** K = 2^codebookDim. */
   readonly codebookSize: number;

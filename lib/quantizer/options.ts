@@ -5,7 +5,9 @@
  */
 import { MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, checkNumber, is, resolveOptions } from '../validate';
 
+/** How a VectorQuantizer's codebook starts: uniform, normal, or k-means on the first batch. */
 export type CodebookInit = 'uniform' | 'normal' | 'kmeans';
+/** The distance a VectorQuantizer looks codes up with. */
 export type CodebookDistance = 'euclidean' | 'cosine';
 /** How the gradient crosses the quantizer: straight-through copy, or the rotation trick (rotation.ts). */
 export type VQGradient = 'ste' | 'rotation';
@@ -23,6 +25,7 @@ export const EMA_OPTIONS = {
   /** Laplace smoothing ε of the cluster sizes (≥ 0). Default 1e-5. */
   epsilon: { check: is.number(0), default: 1e-5 },
 };
+/** VectorQuantizer's `ema: { … }`: the codebook follows exponential moving averages instead of gradients. */
 export type EmaOptions = OptionsOf<typeof EMA_OPTIONS>;
 
 export const VQ_OPTIONS = {
@@ -81,6 +84,7 @@ export const VQ_OPTIONS = {
   statsWindow: { check: is.int(1), default: 100 },
 };
 
+/** Options of new VectorQuantizer(options) (see VQ_OPTIONS). */
 export type VectorQuantizerOptions = OptionsOf<typeof VQ_OPTIONS>;
 export type ResolvedVQOptions = ResolvedOf<typeof VQ_OPTIONS>;
 

@@ -39,6 +39,7 @@ export interface CodebookHealth {
 /** A JSON description of everything that changes a quantizer's function (checkpoints compare it). */
 export type QuantizerConfig = Record<string, unknown> & { readonly type: string };
 
+/** What every quantizer implements (VectorQuantizer, FSQ, LFQ, SimVQ, ResidualVQ) and the VQ-VAE's bottleneck takes. */
 export interface Quantizer<Out extends QuantizerOutput = QuantizerOutput> {
   /** K, the number of codes (of each stage, for ResidualVQ). */
   readonly codebookSize: number;

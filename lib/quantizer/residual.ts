@@ -68,6 +68,7 @@ export const RESIDUAL_VQ_OPTIONS = {
   /** Batches in the window of `stats`. Default 100. */
   statsWindow: { check: is.int(1), default: 100 },
 };
+/** Options of new ResidualVQ(options) (see RESIDUAL_VQ_OPTIONS). */
 export type ResidualVQOptions = OptionsOf<typeof RESIDUAL_VQ_OPTIONS>;
 
 /**
@@ -127,6 +128,7 @@ export type ResidualVQOutput = {
 
 type Stage = VectorQuantizer | FSQ;
 
+/** Residual quantization: VQ or FSQ stages, each quantizing what the previous left, optionally with quantizer dropout (SoundStream). */
 export class ResidualVQ implements Quantizer<ResidualVQOutput> {
   /** K of each stage. */
   readonly codebookSize: number;

@@ -51,6 +51,7 @@ export const SIMVQ_OPTIONS = {
   /** Batches in the window of `stats`. Default 100. */
   statsWindow: { check: is.int(1), default: 100 },
 };
+/** Options of new SimVQ(options) (see SIMVQ_OPTIONS). */
 export type SimVQOptions = OptionsOf<typeof SIMVQ_OPTIONS>;
 
 /** A type alias so that it is a tf.TensorContainer. */
@@ -71,6 +72,7 @@ export type SimVQOutput = {
   usage: tf.Scalar;
 };
 
+/** SimVQ (Zhu et al. 2024): a frozen random codebook reparameterised by one learned linear map, so every code moves together. */
 export class SimVQ implements Quantizer<SimVQOutput> {
   /** f: options.frozenDim, or dim when left out. */
   readonly frozenDim: number;

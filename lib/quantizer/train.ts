@@ -53,8 +53,10 @@ export const TRAIN_QUANTIZER_OPTIONS = {
   /** Called after every step with its 0-based number. */
   onStep: { check: is.function<(step: number, info: TrainStepInfo) => void>, optional: true as const },
 };
+/** Options of trainQuantizer (see TRAIN_QUANTIZER_OPTIONS). */
 export type TrainQuantizerOptions = OptionsOf<typeof TRAIN_QUANTIZER_OPTIONS>;
 
+/** What trainQuantizer returns: the loss and error of every step, and the time it took. */
 export interface TrainQuantizerResult {
   /** TrainStepInfo.loss per step. */
   losses: number[];

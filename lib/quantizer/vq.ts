@@ -66,6 +66,7 @@ export type VQOutput = {
 export { FORWARD_OPTIONS, checkForwardInput } from './checks';
 export type { VQForwardOptions } from './checks';
 
+/** Vector quantization with a learned codebook (VQ-VAE; vector-quantize-pytorch's VectorQuantize): nearest code, straight-through or rotation-trick gradient, EMA, dead-code restarts, cosine distance, k-means init. */
 export class VectorQuantizer implements Quantizer<VQOutput> {
   /** The options as given, checked, defaults filled in: the one place the class reads them from. */
   readonly options: Readonly<ResolvedVQOptions>;

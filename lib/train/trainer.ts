@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Adam } from '../nn/adam';
 import { Batches, epochBatches, permutationOf } from './batches';
-import { InterruptedError, interruptGuard } from '../interrupt';
+import { InterruptedError, interruptGuard, yieldToEventLoop } from '../interrupt';
 import { OptionsOf, ResolvedOf, assertAlive, assertBackend, describe, is, resolveOptions } from '../validate';
 
 /** Fields every step's metrics carry. */
@@ -38,6 +38,7 @@ export const TRAINER_OPTIONS = {
   /** Drop the last partial batch of an epoch. Default false, as torch's DataLoader. */
   dropLast: { check: is.boolean, default: false },
 };
+/** Options every trainer takes (see TRAINER_OPTIONS). */
 export type TrainerOptions = OptionsOf<typeof TRAINER_OPTIONS>;
 
 const checkSignal = (v: AbortSignal, name: string): AbortSignal => {
@@ -59,6 +60,7 @@ export const FIT_OPTIONS = {
   signal: { check: checkSignal, optional: true as const },
 };
 
+/** Options of a trainer's fit(x, options): epochs, batch size, seed, per-step and per-epoch callbacks (see FIT_OPTIONS). */
 export interface FitOptions<M = TrainProgress> extends Omit<OptionsOf<typeof FIT_OPTIONS>, 'onStep' | 'onEpoch'> {
   onStep?: (m: M) => void | Promise<void>;
   onEpoch?: (epoch: number, last: M) => void | Promise<void>;
@@ -73,7 +75,7 @@ export class TrainingDivergedError extends Error {
   }
 }
 
-export const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r));
+export const nextTick = (): Promise<void> => yieldToEventLoop();
 
 /** Rows of `x` [N, …] at `idx` → [len(idx), …]. */
 export function takeRows<T extends tf.Tensor>(x: T, idx: Int32Array): T {

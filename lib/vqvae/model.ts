@@ -49,6 +49,7 @@ export const VQVAE_OPTIONS = {
   /** Random seed of the conv weight init (PyTorch-like uniform). Default 0. */
   seed: { check: is.seed, default: 0 },
 };
+/** Options of new VQVAE(options) (see VQVAE_OPTIONS). */
 export type VQVAEOptions = OptionsOf<typeof VQVAE_OPTIONS>;
 
 /** Options of VQVAE.forward. */
@@ -73,12 +74,14 @@ export interface VQVAEForward {
   q: BottleneckOutput; // quantized [N, H/4, W/4, D], indices [N, H/4, W/4]
 }
 
+/** A VQ-VAE forward pass with its losses: reconstruction, the bottleneck's, and their sum. */
 export interface VQVAELoss extends VQVAEForward {
   loss: tf.Scalar; // reconMse + quantizerLoss
   reconMse: tf.Scalar; // mean((x − x̂)²)
   quantizerLoss: tf.Scalar; // VQ: codebook + β·commitment; FSQ: 0
 }
 
+/** The VQ-VAE of DL-Demos (MNIST): a conv encoder, any quantizer as its bottleneck, a conv decoder. */
 export class VQVAE implements ParamHolder {
   readonly bottleneck: Bottleneck;
   readonly dim: number;

@@ -1,8 +1,9 @@
 /**
- * Extra kernels that make training possible (and fast) on the wasm backend, and a switch for
- * its multi-threaded build under Node.
+ * Extra kernels that make training possible (and fast) on the wasm backend.
  *
- * Registered for 'wasm' by `registerWasmKernels()` (lib/backend calls it when wasm is chosen):
+ * Browser-safe; its threaded build under Node is lib/node/wasm-threads.ts.
+ *
+ * Registered for 'wasm' by `registerWasmKernels()` (initBackend calls it when wasm is chosen):
  *  - Conv2DBackpropFilter  (missing in tfjs-backend-wasm 4.22: no conv layer could train)
  *  - Conv2DBackpropInput   (replaces wasm's scalar-loop version; also conv2dTranspose's forward)
  *  - BatchMatMul, _FusedMatMul (replace: the shipped ones leave XNNPACK for any transposed or
@@ -15,7 +16,7 @@
  * Transpose, Slice) or is a single pass over the wasm heap; all intermediates are freed.
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import * as wasmPkg from '@tensorflow/tfjs-backend-wasm';
 import { captureShipped } from './ops';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
@@ -25,7 +26,6 @@ import { identityConfig, meanConfig, sumConfig } from './reductions';
 
 import { registerDilatedConv2DGradient } from './conv2d-grad';
 
-export { setWasmThreads, requestedWasmThreads, wasmThreadsChosen, wasmThreadsInUse } from './threads';
 export { registerDilatedConv2DGradient, dilateFilter } from './conv2d-grad';
 export { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
 export { conv2DBackpropInputKernel } from './conv2d-backprop-input';
@@ -67,4 +67,13 @@ export function registerWasmKernels(): void {
     });
   }
   registered = true;
+}
+
+/** Threads XNNPACK actually runs with (after the wasm backend is initialised), else null. */
+export function wasmThreadsInUse(): number | null {
+  try {
+    return wasmPkg.getThreadsCount();
+  } catch {
+    return null;
+  }
 }

@@ -4,7 +4,8 @@
  */
 import zlib from 'node:zlib';
 import { PNG, type ColorType } from 'pngjs';
-import { displayBundle } from './bundle';
+import { displayBundle } from '../display/bundle';
+import './tslab';
 import { MAX_TENSOR_VALUES, OptionsOf, checkInt, checkNumber, checkOneOf, describe, is, resolveOptions } from '../validate';
 
 /** CRC-32 (the PNG/zlib polynomial), unsigned. */
@@ -61,6 +62,7 @@ export const GRID_OPTIONS = {
   /** Gap colour, 0..255 gray. Default 128. */
   padValue: { check: is.int(0, 255), default: 128 },
 };
+/** Options of imageGridPng / showPng (see GRID_OPTIONS). */
 export type GridOptions = OptionsOf<typeof GRID_OPTIONS>;
 
 /**

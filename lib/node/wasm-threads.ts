@@ -136,11 +136,4 @@ export function requestedWasmThreads(): number {
   return requestedThreads;
 }
 
-/** Threads XNNPACK actually runs with (after the wasm backend is initialised), else null. */
-export function wasmThreadsInUse(): number | null {
-  try {
-    return wasmPkg.getThreadsCount();
-  } catch {
-    return null;
-  }
-}
+export { wasmThreadsInUse } from '../wasm/index';
