@@ -4,7 +4,7 @@
  * VQ-VAE's work, claims. The only layer that combines quantizer/, vqvae/, prior/ and display/.
  */
 export { checkpointPath, checkpointExists, saveCheckpoint, loadCheckpoint, loadOrTrain, SAVE_OPTIONS, LOAD_OR_TRAIN_OPTIONS } from './checkpoints';
-export { repoRoot, defaultCheckpointDir, defaultMnistDir, defaultResultsDir } from './paths';
+export { repoRoot, defaultCheckpointDir, defaultMnistDir } from './paths';
 export { loadMnist } from './mnist';
 export { fitWithLog, readTrainLog, DLDEMOS_MNIST, LOGGED_FIT_OPTIONS, TRAINER_LOG_OPTIONS } from './trainlog';
 export type { TrainLog, RunLog, EpochScore, LoggedFitOptions, TrainerLogOptions, FittableTrainer } from './trainlog';
@@ -12,5 +12,5 @@ export { reconstructionPng, RECONSTRUCTION_PNG_OPTIONS } from './figures';
 export * from './claims';
 export { codecRates, CODEC_OPTIONS } from './codecs';
 export type { CodecPoint } from './codecs';
-export { readStudy, studyCheckpointPath } from './study';
+export { readStudy } from './study';
 export type { StudyResults, StudyMethod, StudyRun, StudyEpoch } from './study';

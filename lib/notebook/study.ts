@@ -1,7 +1,7 @@
 /**
  * The committed results of a study (`npm run study -- <name>`, studies/), read for a notebook:
- * results/<study>/runs/<id>.json, one file per trained model, and the kept checkpoints in
- * results/<study>/checkpoints/. The notebooks show these instead of training a grid live.
+ * results/<study>/runs/<id>.json, one file per trained model; the kept checkpoints are in
+ * results/<study>/checkpoints/ (load them with `loadCheckpoint(model, id, { dir: study.checkpoints })`). The notebooks show these instead of training a grid live.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -65,7 +65,10 @@ export interface StudyMethod {
 /** A study's results: every run, and per method the learning rate chosen on validation. */
 export interface StudyResults {
   name: string;
+  /** results/<study> */
   dir: string;
+  /** results/<study>/checkpoints: the kept models (tuning seed, chosen rate), for `loadCheckpoint(model, id, { dir: checkpoints })`. */
+  checkpoints: string;
   runs: StudyRun[];
   methods: StudyMethod[];
 }
@@ -93,12 +96,5 @@ export function readStudy(name: string, opts: { dir?: string; order?: string[] }
       runs: mine.filter((r) => r.learningRate === chosen.learningRate).sort((a, b) => a.seed - b.seed),
     };
   });
-  return { name, dir, runs, methods };
-}
-
-/** results/<study>/checkpoints/<id>.ckpt: a kept model of a study (the tuning seed at the chosen rate). */
-export function studyCheckpointPath(study: StudyResults, id: string): string {
-  const file = path.join(study.dir, 'checkpoints', `${id}.ckpt`);
-  if (!fs.existsSync(file)) throw new Error(`studyCheckpointPath: study '${study.name}' kept no checkpoint '${id}' (looked for ${file})`);
-  return file;
+  return { name, dir, checkpoints: path.join(dir, 'checkpoints'), runs, methods };
 }
