@@ -1,7 +1,7 @@
 /** The notebooks' summary statistics (lib/notebook/stats.ts): values, and bad input named by argument. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mean, median, meanSd } from '../lib/notebook/index';
+import { formatMeanSd, mean, median, meanSd } from '../lib/notebook/index';
 
 test('mean of arrays and typed arrays', () => {
   assert.equal(mean([1, 2, 3, 4]), 2.5);
@@ -25,6 +25,12 @@ test('meanSd: the mean and the sample standard deviation (n − 1)', () => {
   assert.deepEqual(meanSd([3, 3]), { mean: 3, sd: 0 });
   const { mean: m, sd } = meanSd([0.0071, 0.0069, 0.0075]);
   assert.ok(Math.abs(m - 0.0071667) < 1e-6 && Math.abs(sd - 0.00030551) < 1e-7, `${m} ± ${sd}`);
+});
+
+test('formatMeanSd: mean ± sd, as notebooks 08 and 11 print them', () => {
+  assert.equal(formatMeanSd(meanSd([0.0071, 0.0069, 0.0075]), 4), '0.0072 ± 0.0003');
+  assert.equal(formatMeanSd({ mean: 12.25, sd: 0 }, 1), '12.3 ± 0.0');
+  assert.throws(() => formatMeanSd({ mean: 1, sd: 0 }, -1), /formatMeanSd\(decimals\) must be an integer in \[0, 20\], got -1/);
 });
 
 test('bad input: an error that names the function and the argument', () => {

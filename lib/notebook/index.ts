@@ -11,7 +11,7 @@ export { fitWithLog, readTrainLog, DLDEMOS_MNIST, LOGGED_FIT_OPTIONS, TRAINER_LO
 export type { TrainLog, RunLog, EpochScore, LoggedFitOptions, TrainerLogOptions, FittableTrainer } from './trainlog';
 export { reconstructionPng, RECONSTRUCTION_PNG_OPTIONS } from './figures';
 export * from './claims';
-export { mean, median, meanSd } from './stats';
+export { mean, median, meanSd, formatMeanSd } from './stats';
 export type { MeanSd } from './stats';
 export { codecRates, CODEC_OPTIONS } from './codecs';
 export type { CodecPoint } from './codecs';

@@ -3,7 +3,8 @@
  * list of values, a mean ± standard deviation over seeds. Plain numbers in, plain numbers out;
  * an empty sample (or one value where a spread needs two) is an error that names the argument.
  */
-import { checkNumberArray } from '../validate';
+import { fmt } from '../display/round';
+import { checkInt, checkNumberArray } from '../validate';
 
 /** Arithmetic mean of `xs` (an array or typed array, at least one number). */
 export function mean(xs: ArrayLike<number>): number {
@@ -42,4 +43,10 @@ export function meanSd(xs: ArrayLike<number>): MeanSd {
   let ss = 0;
   for (let i = 0; i < xs.length; i++) ss += (xs[i] - m) ** 2;
   return { mean: m, sd: Math.sqrt(ss / (xs.length - 1)) };
+}
+
+/** "mean ± sd" with `decimals` decimals each (vq.fmt), e.g. "0.0058 ± 0.0003": a meanSd in a table. */
+export function formatMeanSd(s: MeanSd, decimals: number): string {
+  checkInt('formatMeanSd(decimals)', decimals, 0, 20);
+  return `${fmt(s.mean, decimals)} ± ${fmt(s.sd, decimals)}`;
 }
