@@ -370,35 +370,34 @@ async function nativeChildMain(o: Options, threads: number): Promise<void> {
   process.stdout.write(`${JSON.stringify({ rows })}\n`);
 }
 
-async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
-  const childThreads = process.env.VQ_BENCH_NATIVE_THREADS;
-  if (childThreads) return nativeChildMain(o, Number(childThreads));
-  tf.enableProdMode();
-  const cores = os.cpus().length;
-  const threads = o.threads.length ? o.threads : cores >= 2 ? [1, 2] : [1];
-  const machine = {
+/** The machine a run measured, printed in the report's first line and in the JSON. */
+function machineInfo() {
+  return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores,
+    cores: os.cpus().length,
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     platform: `${os.platform()} ${os.arch()}`,
     node: process.version,
     tfjs: tf.version.tfjs,
     loadavg: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
-  const rows: Row[] = [];
-  const notes: string[] = [];
-  const profiles: Record<string, Profile> = {};
+}
+type Machine = ReturnType<typeof machineInfo>;
 
-  // 1. The native backend (tfjs-node), once per thread count: TensorFlow sizes its thread pools
-  // when it loads, from TF_NUM_INTRAOP_THREADS, so each count runs in a child process of its own.
+/**
+ * Step 1. The native backend (tfjs-node), once per thread count: TensorFlow sizes its thread
+ * pools when it loads, from TF_NUM_INTRAOP_THREADS, so each count runs in a child process of its own.
+ */
+function benchNative(o: Options, threads: number[], rows: Row[], notes: string[]): void {
   for (const t of threads) {
     const child = nativeChild(o, t);
     if ('error' in child) { notes.push(`tfjs-node with ${t} thread(s) not used: ${child.error}`); continue; }
     rows.push(...child.rows);
   }
+}
 
-  // 2. wasm, at each thread count (the threaded build is started afresh for each).
+/** Step 2. wasm, at each thread count (the threaded build is started afresh for each). */
+async function benchWasm(o: Options, threads: number[], rows: Row[], notes: string[], profiles: Record<string, Profile>): Promise<void> {
   for (const t of threads) {
     tf.disposeVariables();
     try {
@@ -415,57 +414,66 @@ async function main(): Promise<void> {
     const prof = await runCases(o, 'wasm', actual, rows, o.profile);
     if (prof) profiles[`wasm-${actual}t`] = prof;
   }
+}
 
-  // 3. The pure-JS backend (slow: opt-in).
+/** Step 3. The pure-JS backend (slow: opt-in). */
+async function benchCpu(o: Options, rows: Row[], notes: string[]): Promise<void> {
   if (o.cpu) {
     await initBackend('cpu', { quiet: true });
     await runCases(o, 'cpu', null, rows, false);
   } else {
     notes.push('cpu (pure-JS) backend skipped: about 50x slower than wasm; pass --cpu to include it');
   }
+}
 
-  // 4. PyTorch at the same thread counts (and its best).
-  let torchInfo: { python: string; torch: string; blas: string } | null = null;
-  if (o.pytorch) {
-    torchInfo = findPython(o.python);
-    if (!torchInfo) {
-      notes.push('PyTorch not found (tried --python, $VQ_PYTHON, .venv-bench/, python3; see bench/README.md for a pip PyTorch venv): pytorch columns are null');
-    } else {
-      if (torchInfo.blas === 'generic') {
-        notes.push(`PyTorch ${torchInfo.torch} at ${torchInfo.python} uses the generic reference BLAS (BLAS_INFO=generic, e.g. Debian's python3-torch): its matmuls and conv backward are far slower than a pip build's, so ratios against it flatter TensorFlow.js`);
-      }
-      const torchThreads = [...new Set([1, ...threads, cores].filter((t) => t <= cores))].sort((a, b) => a - b);
-      const vqNs = [...new Set(rows.filter((r) => r.name === 'vq-layer').map((r) => Math.round((r.ours * r.ms) / 1000)))];
-      const runs = new Map<number, TorchRun>();
-      for (const t of torchThreads) {
-        const cases = o.cases.filter((c) => c !== 'vq-layer');
-        const run = cases.length ? runTorch(torchInfo.python, t, cases, o, o.vqN) : { torch: torchInfo.torch, python: '', threads: t, cases: [] };
-        // The VQ layer in PyTorch at the N our rows ran (vectors/s compares at equal N).
-        for (const n of o.cases.includes('vq-layer') ? (vqNs.length ? vqNs : [o.vqN]) : []) {
-          const r = runTorch(torchInfo.python, t, ['vq-layer'], o, n);
-          if (r && run) run.cases.push(...r.cases.map((c) => ({ ...c, name: c.name, n } as TorchCase & { n: number })));
-        }
-        if (run) runs.set(t, run);
-      }
-      const torchFor = (name: CaseName, t: number, n?: number): TorchCase | undefined =>
-        runs.get(t)?.cases.find((c) => c.name === name && (n === undefined || (c as TorchCase & { n?: number }).n === undefined || (c as TorchCase & { n?: number }).n === n));
-      for (const r of rows) {
-        const n = r.name === 'vq-layer' ? Math.round((r.ours * r.ms) / 1000) : undefined;
-        // Ours against PyTorch at the same thread count (the pure-JS cpu backend: 1 thread).
-        const t = r.threads ?? 1;
-        const c = torchFor(r.name, t, n);
-        const best: { t: number; c: TorchCase } | null = c ? { t, c } : null;
-        if (best) {
-          r.pytorch = best.c.value;
-          r.pytorch_threads = best.t;
-          r.pytorch_ms = best.c.ms;
-          r.ratio = r.ours / best.c.value;
-        }
-      }
+type TorchInfo = { python: string; torch: string; blas: string };
+
+/**
+ * Step 4. PyTorch at the same thread counts (and at all cores); fills the pytorch columns of
+ * `rows` with the run at the row's thread count. Returns which PyTorch ran, or null.
+ */
+function comparePyTorch(o: Options, threads: number[], cores: number, rows: Row[], notes: string[]): TorchInfo | null {
+  const torchInfo = findPython(o.python);
+  if (!torchInfo) {
+    notes.push('PyTorch not found (tried --python, $VQ_PYTHON, .venv-bench/, python3; see bench/README.md for a pip PyTorch venv): pytorch columns are null');
+    return null;
+  }
+  if (torchInfo.blas === 'generic') {
+    notes.push(`PyTorch ${torchInfo.torch} at ${torchInfo.python} uses the generic reference BLAS (BLAS_INFO=generic, e.g. Debian's python3-torch): its matmuls and conv backward are far slower than a pip build's, so ratios against it flatter TensorFlow.js`);
+  }
+  const torchThreads = [...new Set([1, ...threads, cores].filter((t) => t <= cores))].sort((a, b) => a - b);
+  const vqNs = [...new Set(rows.filter((r) => r.name === 'vq-layer').map((r) => Math.round((r.ours * r.ms) / 1000)))];
+  const runs = new Map<number, TorchRun>();
+  for (const t of torchThreads) {
+    const cases = o.cases.filter((c) => c !== 'vq-layer');
+    const run = cases.length ? runTorch(torchInfo.python, t, cases, o, o.vqN) : { torch: torchInfo.torch, python: '', threads: t, cases: [] };
+    // The VQ layer in PyTorch at the N our rows ran (vectors/s compares at equal N).
+    for (const n of o.cases.includes('vq-layer') ? (vqNs.length ? vqNs : [o.vqN]) : []) {
+      const r = runTorch(torchInfo.python, t, ['vq-layer'], o, n);
+      if (r && run) run.cases.push(...r.cases.map((c) => ({ ...c, name: c.name, n } as TorchCase & { n: number })));
+    }
+    if (run) runs.set(t, run);
+  }
+  const torchFor = (name: CaseName, t: number, n?: number): TorchCase | undefined =>
+    runs.get(t)?.cases.find((c) => c.name === name && (n === undefined || (c as TorchCase & { n?: number }).n === undefined || (c as TorchCase & { n?: number }).n === n));
+  for (const r of rows) {
+    const n = r.name === 'vq-layer' ? Math.round((r.ours * r.ms) / 1000) : undefined;
+    // Ours against PyTorch at the same thread count (the pure-JS cpu backend: 1 thread).
+    const t = r.threads ?? 1;
+    const c = torchFor(r.name, t, n);
+    const best: { t: number; c: TorchCase } | null = c ? { t, c } : null;
+    if (best) {
+      r.pytorch = best.c.value;
+      r.pytorch_threads = best.t;
+      r.pytorch_ms = best.c.ms;
+      r.ratio = r.ours / best.c.value;
     }
   }
+  return torchInfo;
+}
 
-  // Table.
+/** The printed report: machine, PyTorch, the table of rows, notes, kernel profiles. */
+function reportText(machine: Machine, torchInfo: TorchInfo | null, rows: Row[], notes: string[], profiles: Record<string, Profile>): string {
   const header = ['case', 'backend', 'threads', 'ours', 'unit', 'ms/step', 'PyTorch', 'PyT thr', 'PyT ms', 'ours/PyTorch'];
   const body = rows.map((r) => [
     r.name, r.backend, r.threads === null ? '—' : String(r.threads), fmt(r.ours), r.unit, fmt(r.ms, 1),
@@ -487,21 +495,41 @@ async function main(): Promise<void> {
     out.push(`profile of one VQ-VAE step (${p.model}), ${k}: ${total.toFixed(0)} ms in kernels (per-kernel minimum of 3 steps)`);
     for (const e of p.kernels.slice(0, 14)) out.push(`  ${e.kernel.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.calls).padStart(4)} calls  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%`);
   }
-  process.stdout.write(`${out.join('\n')}\n`);
-  if (o.json) {
-    const json = {
-      machine,
-      pytorch: torchInfo,
-      cases: rows.map((r) => ({
-        name: r.name, backend: r.backend, threads: r.threads, unit: r.unit, ours: r.ours, pytorch: r.pytorch, ratio: r.ratio,
-        ms_per_step: r.ms, median_of: r.steps, pytorch_threads: r.pytorch_threads, pytorch_ms_per_step: r.pytorch_ms,
-        impl: r.impl, ...(r.note ? { note: r.note } : {}),
-      })),
-      notes,
-      ...(Object.keys(profiles).length ? { profiles } : {}),
-    };
-    process.stdout.write(`${JSON.stringify(json)}\n`);
-  }
+  return `${out.join('\n')}\n`;
+}
+
+/** The --json line: the same run as one object. */
+function reportJson(machine: Machine, torchInfo: TorchInfo | null, rows: Row[], notes: string[], profiles: Record<string, Profile>): string {
+  const json = {
+    machine,
+    pytorch: torchInfo,
+    cases: rows.map((r) => ({
+      name: r.name, backend: r.backend, threads: r.threads, unit: r.unit, ours: r.ours, pytorch: r.pytorch, ratio: r.ratio,
+      ms_per_step: r.ms, median_of: r.steps, pytorch_threads: r.pytorch_threads, pytorch_ms_per_step: r.pytorch_ms,
+      impl: r.impl, ...(r.note ? { note: r.note } : {}),
+    })),
+    notes,
+    ...(Object.keys(profiles).length ? { profiles } : {}),
+  };
+  return `${JSON.stringify(json)}\n`;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const childThreads = process.env.VQ_BENCH_NATIVE_THREADS;
+  if (childThreads) return nativeChildMain(o, Number(childThreads));
+  tf.enableProdMode();
+  const machine = machineInfo();
+  const threads = o.threads.length ? o.threads : machine.cores >= 2 ? [1, 2] : [1];
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const profiles: Record<string, Profile> = {};
+  benchNative(o, threads, rows, notes);
+  await benchWasm(o, threads, rows, notes, profiles);
+  await benchCpu(o, rows, notes);
+  const torchInfo = o.pytorch ? comparePyTorch(o, threads, machine.cores, rows, notes) : null;
+  process.stdout.write(reportText(machine, torchInfo, rows, notes, profiles));
+  if (o.json) process.stdout.write(reportJson(machine, torchInfo, rows, notes, profiles));
 }
 
 main().then(

@@ -42,5 +42,5 @@ export { InterruptedError, signalInterrupt } from './interrupt';
 export { Rng, mulberry32 } from './rng';
 
 // Display
-export { plot, figure, showFigure, showTable, showHtml, showMarkdown, displayBundle, Progress, formatDuration, fmt } from './display/index';
+export { plot, figure, showFigure, showTable, showHtml, showMarkdown, displayBundle, Progress, formatDuration, elapsed, fmt } from './display/index';
 export type { Figure, Trace, Layout, FigureOptions, MimeBundle, Cell, ProgressFields, ProgressOptions } from './display/index';

@@ -85,6 +85,24 @@ export function checkString(name: string, v: unknown): string {
   return v;
 }
 
+/**
+ * A sample of numbers: an array (or typed array) of at least `minLength` numbers, none NaN
+ * (±Infinity is allowed). Names the first bad entry.
+ */
+export function checkNumberArray(name: string, v: unknown, minLength = 1): ArrayLike<number> {
+  const arrayLike = Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+  if (!arrayLike) throw new Error(`${name} must be an array of numbers, got ${describe(v)}`);
+  const xs = v as ArrayLike<unknown>;
+  if (xs.length < minLength) {
+    const what = minLength === 1 ? 'a non-empty array of numbers' : `an array of at least ${minLength} numbers`;
+    throw new Error(`${name} must be ${what}, got ${xs.length === 0 ? 'an empty array' : describe(v)}`);
+  }
+  for (let i = 0; i < xs.length; i++) {
+    if (typeof xs[i] !== 'number' || Number.isNaN(xs[i])) throw new Error(`${name} must hold numbers (not NaN), but [${i}] is ${describe(xs[i])}`);
+  }
+  return xs as ArrayLike<number>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Option tables
 

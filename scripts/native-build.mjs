@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { ROOT } from './files.mjs';
 
 export const TF_VERSION = '2.16.2';
@@ -276,18 +277,35 @@ export function build({ flavor = 'cpu', force = false, log = console.log } = {})
   return { upToDate: false, stamp };
 }
 
+const FLAGS = { gpu: { type: 'boolean' }, force: { type: 'boolean' }, postinstall: { type: 'boolean' } };
+
+/**
+ * The flags of the command line (see the header): --gpu, --force, --postinstall. Anything else
+ * (another option, a value such as --gpu=1, a positional argument) is an error naming the first.
+ */
+export function parseFlags(argv) {
+  const { values, tokens } = parseArgs({ args: argv, options: FLAGS, strict: false, allowPositionals: true, tokens: true });
+  const bad = tokens.find((t) => t.kind !== 'option' || !Object.hasOwn(FLAGS, t.name) || t.value !== undefined);
+  if (bad) throw new Error(`native-build: unknown argument ${argv[bad.index]} (expected --gpu, --force, --postinstall)`);
+  return { gpu: values.gpu === true, force: values.force === true, postinstall: values.postinstall === true };
+}
+
 function main() {
-  const args = new Set(process.argv.slice(2));
-  const unknown = [...args].filter((a) => !['--gpu', '--force', '--postinstall'].includes(a));
-  if (unknown.length) { console.error(`native-build: unknown argument ${unknown[0]} (expected --gpu, --force, --postinstall)`); process.exit(2); }
-  const flavor = args.has('--gpu') ? 'gpu' : 'cpu';
-  const postinstall = args.has('--postinstall');
+  let flags;
+  try {
+    flags = parseFlags(process.argv.slice(2));
+  } catch (e) {
+    console.error(e.message);
+    process.exit(2);
+  }
+  const flavor = flags.gpu ? 'gpu' : 'cpu';
+  const postinstall = flags.postinstall;
   if (process.env.VQ_NATIVE === '0') {
     console.log('[native] skipped: VQ_NATIVE=0 (the notebooks run on wasm)');
     return;
   }
   try {
-    build({ flavor, force: args.has('--force') });
+    build({ flavor, force: flags.force });
   } catch (e) {
     const what = flavor === 'gpu' ? 'the GPU backend (tfjs-node-gpu)' : 'the native backend (tfjs-node)';
     console.log(`[native] ${what} was not built: ${e instanceof Missing ? e.message : e.stack}`);

@@ -84,9 +84,28 @@ describe('checkpoints', () => {
       /saved with another configuration/.test(e.message) && /bottleneck\.codebookSize: stored 8, requested 32/.test(e.message) &&
       /(^|; |: )dim: stored 8, requested 16/.test(e.message));
     const p = new GatedPixelCNN({ codebookSize: 8, channels: 4, blocks: 1 });
-    await assert.rejects(loadCheckpoint(p, 'cfg', { dir }), /arch: stored "vqvae-seed004", requested "gated-pixelcnn"/);
+    await assert.rejects(loadCheckpoint(p, 'cfg', { dir }), /arch: stored "dldemos-vqvae", requested "gated-pixelcnn"/);
     await assert.rejects(loadCheckpoint(a, 'nothing-here', { dir }), /checkpoint not found: .*nothing-here\.ckpt/);
     free(a); free(b); p.dispose();
+  });
+
+  test("a checkpoint saved under the VQ-VAE's former arch tag 'vqvae-seed004' still loads, also nested in a larger config", async () => {
+    const a = make(6), b = make(7), c = make(8);
+    const formerly = (config: object) => JSON.parse(JSON.stringify(config).replace('"dldemos-vqvae"', '"vqvae-seed004"'));
+    const old = { config: formerly(a.config), namedVariables: () => a.namedVariables() };
+    assert.equal((old.config as { arch: string }).arch, 'vqvae-seed004');
+    await saveCheckpoint(old, 'former-tag', { dir });
+    await loadCheckpoint(b, 'former-tag', { dir });
+    assert.deepEqual(recon(b), recon(a));
+    // as a study's training state stores it: the model's config inside its own
+    const state = (m: VQVAE, config: object) => ({ config: { study: 's', model: config }, namedVariables: () => m.namedVariables() });
+    await saveCheckpoint(state(a, formerly(a.config)), 'former-tag-nested', { dir });
+    await loadCheckpoint(state(c, c.config), 'former-tag-nested', { dir });
+    assert.deepEqual(recon(c), recon(a));
+    // the old tag matches only the tag it became
+    const p = new GatedPixelCNN({ codebookSize: 8, channels: 4, blocks: 1 });
+    await assert.rejects(loadCheckpoint(p, 'former-tag', { dir }), /arch: stored "vqvae-seed004", requested "gated-pixelcnn"/);
+    free(a); free(b); free(c); p.dispose();
   });
 
   test('PixelCNN prior round trip; the handler is a tf.io.IOHandler', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import {
   crc32, encodePng, figure, figureBundle, figureToHtml, fmt, imageGridPng, PLOTLY_MIME, Progress,
-  roundDeep, roundSig, saveFigureHtml, tableText, formatDuration,
+  roundDeep, roundSig, saveFigureHtml, tableText, formatDuration, elapsed,
 } from '../lib/internal';
 
 test('roundSig keeps significant digits and leaves integers and non-finite values', () => {
@@ -98,6 +98,7 @@ test('Progress prints throttled plain lines outside a notebook', () => {
     console.log = orig;
   }
   assert.equal(formatDuration(65), '1m05s');
+  assert.match(elapsed(Date.now() - 2500), /^2\.\d s$/);
 });
 
 test('claim prints what it checked and throws with the detail when false', async () => {

@@ -38,8 +38,16 @@ export interface HandlerOptions {
   writeSync?: (fd: number, buf: Uint8Array, offset: number, length: number) => number;
 }
 
+/**
+ * Config values renamed after checkpoints were saved with them (old → current): on load, a stored
+ * old value matches the current one, so those files keep loading. 'vqvae-seed004' is the VQ-VAE's
+ * former arch tag (it named a source document, not a seed); the tag is now 'dldemos-vqvae'.
+ */
+const RENAMED_CONFIG_VALUES: ReadonlyMap<string, string> = new Map([['vqvae-seed004', 'dldemos-vqvae']]);
+
 /** Field-by-field differences between two JSON values, as "a.b: stored X, requested Y". */
 function configDiff(stored: unknown, wanted: unknown, at = ''): string[] {
+  if (typeof stored === 'string' && RENAMED_CONFIG_VALUES.get(stored) === wanted) return [];
   const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (isObj(stored) && isObj(wanted)) {
     const keys = [...new Set([...Object.keys(stored), ...Object.keys(wanted)])].sort();

@@ -1,7 +1,8 @@
 /**
- * Live progress for training loops. In a notebook, one output that is updated in place
- * (Jupyter update_display_data, as tslab.newDisplay() does); in a terminal, one line rewritten
- * with '\r' (or one line per update when stdout is not a TTY, throttled).
+ * Live progress for training loops, and how long things took (formatDuration, elapsed). In a
+ * notebook, one output that is updated in place (Jupyter update_display_data, as
+ * tslab.newDisplay() does); in a terminal, one line rewritten with '\r' (or one line per update
+ * when stdout is not a TTY, throttled).
  */
 import { displayBundle, inNotebook, updateBundle } from './bundle';
 import { OptionsOf, checkNumber, is, resolveOptions } from '../validate';
@@ -47,6 +48,11 @@ export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
   const s = Math.round(seconds);
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** Seconds since `t0` (from Date.now()), as "12.3 s": how long a notebook (or a part of it) ran. */
+export function elapsed(t0: number): string {
+  return `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 }
 
 /** Live progress: one notebook output updated in place, or one terminal line rewritten. */

@@ -18,8 +18,3 @@ export function claim(condition: boolean, statement: string, detail = ''): void 
   if (!condition) throw new ClaimError(`claim failed: ${statement}${detail ? ` (${detail})` : ''}`);
   console.log(`✓ ${statement}`);
 }
-
-/** Seconds since `t0` (from Date.now()), formatted for a notebook's last cell. */
-export function elapsed(t0: number): string {
-  return `${((Date.now() - t0) / 1000).toFixed(1)} s`;
-}

@@ -188,7 +188,7 @@ export class LFQ implements Quantizer<LFQOutput> {
 
   /** s·sign(z) with z = 0 → −s; zero gradient (safe under tf.grad).   [..., d] → [..., d] */
   signCodes(z: tf.Tensor): tf.Tensor {
-    this.alive();
+    this.assertAlive();
     checkVectors('LFQ.signCodes(z)', z, this.codebookDim);
     return this.signOp(z);
   }
@@ -203,7 +203,7 @@ export class LFQ implements Quantizer<LFQOutput> {
 
   /** int32 indices [...] → bits [..., d] (float32 0/1, most significant first). */
   indicesToBits(indices: tf.Tensor | number | number[] | number[][]): tf.Tensor {
-    this.alive();
+    this.assertAlive();
     const idx = checkIndices('LFQ.indicesToBits(indices)', indices, this.codebookSize);
     const out = tf.tidy(() => tf.cast(tf.mod(tf.floorDiv(tf.expandDims(idx, -1), this.mask()), 2), 'float32'));
     idx.dispose();
@@ -215,7 +215,7 @@ export class LFQ implements Quantizer<LFQOutput> {
    * within 1e-3·s, or NaN), as FSQ.codesToIndices does; reads the codes.
    */
   codesToIndices(codes: tf.Tensor): tf.Tensor {
-    this.alive();
+    this.assertAlive();
     const name = 'LFQ.codesToIndices(codes)';
     checkVectors(name, codes, this.codebookDim);
     const s = this.options.codebookScale;
@@ -247,7 +247,7 @@ export class LFQ implements Quantizer<LFQOutput> {
 
   /** Indices [...] → output vectors [..., dim] (codes, projected out). */
   decode(indices: tf.Tensor | number | number[] | number[][]): tf.Tensor {
-    this.alive();
+    this.assertAlive();
     const codes = this.indicesToCodes(indices);
     const out = tf.tidy(() => {
       const lead = codes.shape.slice(0, -1);
@@ -260,7 +260,7 @@ export class LFQ implements Quantizer<LFQOutput> {
 
   /** z: [..., dim] → LFQOutput. Training mode (default) records `stats`. */
   forward(z: tf.Tensor, opts: VQForwardOptions = {}): LFQOutput {
-    this.alive();
+    this.assertAlive();
     const training = checkForwardInput('LFQ', z, this.dim, opts, this.checkFinite);
     const lead = z.shape.slice(0, -1);
     const N = z.size / this.dim;
@@ -302,7 +302,7 @@ export class LFQ implements Quantizer<LFQOutput> {
 
   /** "projectIn.kernel", "projectIn.bias", "projectOut.kernel", "projectOut.bias" (none without projections). */
   namedVariables(): Map<string, tf.Variable> {
-    this.alive();
+    this.assertAlive();
     return new Map([...(this.lin('in')?.namedVariables('projectIn.') ?? []), ...(this.lin('out')?.namedVariables('projectOut.') ?? [])]);
   }
 
@@ -317,7 +317,7 @@ export class LFQ implements Quantizer<LFQOutput> {
     this.lin('out')?.dispose();
   }
 
-  private alive(): void {
+  private assertAlive(): void {
     assertAlive('LFQ', this.disposed);
   }
 

@@ -228,7 +228,7 @@ export class ResidualVQ implements Quantizer<ResidualVQOutput> {
    * and draws the quantizer dropout; `training: false` runs all stages and changes nothing.
    */
   forward(z: tf.Tensor, opts: VQForwardOptions = {}): ResidualVQOutput {
-    this.alive();
+    this.assertAlive();
     const training = checkForwardInput('ResidualVQ', z, this.dim, opts, this.checkFinite);
     const nq = this.numQuantizers;
     if (this.kind === 'vq') {
@@ -290,7 +290,7 @@ export class ResidualVQ implements Quantizer<ResidualVQOutput> {
 
   /** Per-stage indices [..., numQuantizers] of z, all stages, no gradient, no side effects. */
   encode(z: tf.Tensor): tf.Tensor {
-    this.alive();
+    this.assertAlive();
     checkVectors('ResidualVQ.encode(z)', z, this.dim);
     const r = this.forward(z, { training: false });
     const { indices } = r;
@@ -303,7 +303,7 @@ export class ResidualVQ implements Quantizer<ResidualVQOutput> {
    * first n stages (default: all m given): Σ_{i<n} code_i(indices_i)·s_i. No gradient.
    */
   decode(indices: tf.Tensor | number[][] | number[], n?: number): tf.Tensor {
-    this.alive();
+    this.assertAlive();
     if (indices instanceof tf.Tensor) assertLive('ResidualVQ.decode(indices)', indices);
     const t = indices instanceof tf.Tensor ? indices : tf.tensor(indices as number[], undefined, 'int32');
     const m = t.rank >= 1 ? t.shape[t.rank - 1] : 0;
@@ -365,13 +365,13 @@ export class ResidualVQ implements Quantizer<ResidualVQOutput> {
 
   /** Trainable variables of all stages (each once). */
   trainableVariables(): tf.Variable[] {
-    this.alive();
+    this.assertAlive();
     return [...new Set(this.layers.flatMap((l) => l.trainableVariables()))];
   }
 
   /** Every stage's variables under "layers.<i>." ("layers.1.codebook"); a shared stage once, under "layers.0.". */
   namedVariables(): Map<string, tf.Variable> {
-    this.alive();
+    this.assertAlive();
     const out = new Map<string, tf.Variable>();
     const seen = new Set<Stage>();
     this.layers.forEach((l, i) => {
@@ -394,7 +394,7 @@ export class ResidualVQ implements Quantizer<ResidualVQOutput> {
     for (const l of new Set(this.layers)) l.dispose();
   }
 
-  private alive(): void {
+  private assertAlive(): void {
     assertAlive('ResidualVQ', this.disposed);
   }
 }

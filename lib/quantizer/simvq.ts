@@ -132,13 +132,13 @@ export class SimVQ implements Quantizer<SimVQOutput> {
 
   /** [W]: the frozen codebook never trains. */
   trainableVariables(): tf.Variable[] {
-    this.alive();
+    this.assertAlive();
     return [this.transform];
   }
 
   /** "frozenCodebook" (C, not trainable) and "transform" (W). */
   namedVariables(): Map<string, tf.Variable> {
-    this.alive();
+    this.assertAlive();
     return new Map<string, tf.Variable>([['frozenCodebook', this.frozenCodebook], ['transform', this.transform]]);
   }
 
@@ -147,13 +147,13 @@ export class SimVQ implements Quantizer<SimVQOutput> {
 
   /** The implicit codebook C·W (with W's gradient).   [K, dim]; caller disposes */
   codes(): tf.Tensor2D {
-    this.alive();
+    this.assertAlive();
     return tf.matMul(this.frozenCodebook, this.transform);
   }
 
   /** z: [..., dim] → SimVQOutput. Training mode (default) records `stats`; nothing else has state. */
   forward(z: tf.Tensor, opts: VQForwardOptions = {}): SimVQOutput {
-    this.alive();
+    this.assertAlive();
     const training = checkForwardInput('SimVQ', z, this.dim, opts, this.checkFinite);
     const lead = z.shape.slice(0, -1);
     this.checkMemory('SimVQ.forward(z)', z.size / this.dim);
@@ -176,7 +176,7 @@ export class SimVQ implements Quantizer<SimVQOutput> {
 
   /** Nearest-code indices: [..., dim] → int32 [...]. No gradient. */
   encode(z: tf.Tensor): tf.Tensor {
-    this.alive();
+    this.assertAlive();
     checkVectors('SimVQ.encode(z)', z, this.dim);
     if (this.checkFinite) assertFiniteAndBounded('SimVQ.encode(z)', z, this.dim);
     this.checkMemory('SimVQ.encode(z)', z.size / this.dim);
@@ -186,7 +186,7 @@ export class SimVQ implements Quantizer<SimVQOutput> {
 
   /** Code vectors of indices [...] → [..., dim] (rows of C·W, no gradient). */
   decode(indices: tf.Tensor | number | number[] | number[][]): tf.Tensor {
-    this.alive();
+    this.assertAlive();
     const idx = checkIndices('SimVQ.decode(indices)', indices, this.codebookSize);
     const out = tf.tidy(() => tf.reshape(lookupRows(this.codes(), tf.reshape(idx, [-1])), [...idx.shape, this.dim]));
     idx.dispose();
@@ -201,7 +201,7 @@ export class SimVQ implements Quantizer<SimVQOutput> {
     this.transform.dispose();
   }
 
-  private alive(): void {
+  private assertAlive(): void {
     assertAlive('SimVQ', this.disposed);
   }
 

@@ -60,8 +60,11 @@ export const VQVAE_FORWARD_OPTIONS = {
 
 /** The architecture facts a checkpoint must agree on. */
 export interface VQVAEConfig {
-  /** Architecture tag stored in checkpoints (the DL-Demos VQ-VAE; the tag is kept so saved checkpoints load). */
-  arch: 'vqvae-seed004';
+  /**
+   * Architecture tag stored in checkpoints: DL-Demos' VQ-VAE. Checkpoints saved before the tag was
+   * renamed carry 'vqvae-seed004' and still load (lib/checkpoint's RENAMED_CONFIG_VALUES).
+   */
+  arch: 'dldemos-vqvae';
   inChannels: number;
   dim: number;
   bottleneck: Record<string, unknown>;
@@ -120,7 +123,7 @@ export class VQVAE implements ParamHolder {
   }
 
   get config(): VQVAEConfig {
-    return { arch: 'vqvae-seed004', inChannels: this.inChannels, dim: this.dim, bottleneck: describeBottleneck(this.bottleneck) };
+    return { arch: 'dldemos-vqvae', inChannels: this.inChannels, dim: this.dim, bottleneck: describeBottleneck(this.bottleneck) };
   }
 
   /** Images the model takes: [N, H, W, inChannels], H and W multiples of 4 (throws naming `name`). */
