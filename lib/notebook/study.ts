@@ -30,7 +30,8 @@ export interface StudyRun {
   seed: number;
   learningRate: number;
   tuning: boolean; // a tuning-seed run (one of the method's learning rates)
-  quantizer: Record<string, unknown>;
+  /** The quantizer as the study declared it (studies/spec.ts's QuantizerSpec). */
+  quantizer: { type: string; levels?: number[]; options?: Record<string, unknown> };
   budget: { maxEpochs: number; patience: number; minImprovement: number; batchSize: number };
   status: 'done';
   stoppedBecause: 'converged' | 'cap';
