@@ -17,7 +17,7 @@ export { wasmThreadsInUse } from './wasm/index';
 
 // Quantizers
 export {
-  VectorQuantizer, FSQ, ResidualVQ, LFQ, SimVQ, FactorizedVQ, trainQuantizer, kmeans,
+  VectorQuantizer, FSQ, ResidualVQ, LFQ, SimVQ, FactorizedVQ, trainQuantizer, kmeans, LinearAutoencoder, evaluateQuantizer,
   perplexityOf, squaredDistances, stopGradient, straightThrough, roundSte,
 } from './quantizer/index';
 export type {
@@ -25,7 +25,7 @@ export type {
   VectorQuantizerOptions, EmaOptions, CodebookInit, CodebookDistance, VQGradient, EntropyForm,
   FSQOptions, FSQOutput, FSQBound, ResidualVQOptions, ResidualVQOutput, LFQOptions, LFQOutput,
   SimVQOptions, SimVQOutput, FactorizedVQOptions, KMeansOptions,
-  TrainQuantizerOptions, TrainQuantizerResult, TrainStepInfo,
+  TrainQuantizerOptions, TrainQuantizerResult, TrainStepInfo, EvaluateQuantizerOptions, QuantizerScores,
 } from './quantizer/index';
 export { usageOf } from './metrics';
 

@@ -3,7 +3,8 @@
  * and ResidualVQ use them; the wording is lib/validate.ts's).
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionsOf, checkVectors, is, resolveOptions } from '../validate';
+import type { Quantizer } from './protocol';
+import { OptionsOf, checkInt, checkVectors, describe, is, resolveOptions } from '../validate';
 
 /** Options of every quantizer's `forward(z, options)`. */
 export const FORWARD_OPTIONS = {
@@ -61,4 +62,21 @@ export function checkForwardInput(owner: string, z: tf.Tensor, dim: number, opts
   checkVectors(`${owner}.forward(z)`, z, dim);
   if (checkFinite) assertFiniteAndBounded(`${owner}.forward(z)`, z, dim);
   return training;
+}
+
+/**
+ * Throws, naming `argName`, unless `q` implements the quantizer protocol (protocol.ts): forward,
+ * decode, trainableVariables, namedVariables, dispose, and integer codebookSize and dim. Duck-typed,
+ * so that a user's own quantizer of that shape passes too.
+ */
+export function checkQuantizer(q: unknown, argName: string): Quantizer {
+  const o = q as Record<string, unknown> | null;
+  const methods = ['forward', 'decode', 'trainableVariables', 'namedVariables', 'dispose'];
+  if (o === null || typeof o !== 'object' || methods.some((m) => typeof o[m] !== 'function')) {
+    throw new Error(`${argName} must be a quantizer (VectorQuantizer, FSQ, LFQ, SimVQ, ResidualVQ, …: forward, decode, ` +
+      `trainableVariables, namedVariables, dispose), got ${describe(q)}`);
+  }
+  checkInt(`${argName}.codebookSize`, o.codebookSize, 1);
+  checkInt(`${argName}.dim`, o.dim, 1);
+  return q as Quantizer;
 }

@@ -1,7 +1,8 @@
 /**
- * trainQuantizer: the loop notebooks 03–05 train a quantizer alone with (no encoder, no decoder):
- * Adam on seeded, shuffled mini-batches, one forward per step, nothing left allocated. A thin
- * user of lib/train (batches, Adam, interrupts between steps, divergence).
+ * trainQuantizer: the loop notebooks 03–05 train a quantizer alone with (no encoder, no decoder),
+ * and notebook 11 a LinearAutoencoder (a quantizer between a linear encoder and decoder): Adam on
+ * seeded, shuffled mini-batches, one forward per step, nothing left allocated. A thin user of
+ * lib/train (batches, Adam, interrupts between steps, divergence).
  *
  * ```ts
  * const q = new VectorQuantizer({ codebookSize: 512, dim: 64, seed: 0 });
@@ -10,6 +11,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs';
+import { LinearAutoencoder } from './autoencoder';
 import { FSQ } from './fsq';
 import { LFQ } from './lfq';
 import { ResidualVQ } from './residual';
@@ -32,7 +34,8 @@ export interface TrainStepInfo {
   error: number;
 }
 
-export type TrainableQuantizer = VectorQuantizer | FSQ | LFQ | SimVQ | ResidualVQ;
+/** What trainQuantizer trains: one of the five quantizers, or one between a linear encoder and decoder. */
+export type TrainableQuantizer = VectorQuantizer | FSQ | LFQ | SimVQ | ResidualVQ | LinearAutoencoder;
 
 export const TRAIN_QUANTIZER_OPTIONS = {
   /** Optimizer steps (≥ 1). */
@@ -45,7 +48,8 @@ export const TRAIN_QUANTIZER_OPTIONS = {
   seed: { check: is.seed, default: 0 },
   /**
    * Add the reconstruction error mean((x − quantized)²) to the quantizer's own loss. Default: only
-   * for FSQ, which has no loss of its own (it trains its projections this way); the others
+   * for FSQ, which has no loss of its own (it trains its projections this way), and a
+   * LinearAutoencoder (its encoder and decoder learn from it); the others
    * minimise their own `loss` (VQ: codebook + β·commitment + entropy; SimVQ: trains W; LFQ:
    * entropy + commitment; ResidualVQ: the stages' sum).
    */
@@ -65,7 +69,7 @@ export interface TrainQuantizerResult {
   seconds: number;
 }
 
-const QUANTIZERS = [VectorQuantizer, FSQ, LFQ, SimVQ, ResidualVQ];
+const QUANTIZERS = [VectorQuantizer, FSQ, LFQ, SimVQ, ResidualVQ, LinearAutoencoder];
 
 /**
  * Trains `quantizer` alone on `data`: a fixed set [N, dim] (seeded shuffled batches of
@@ -84,7 +88,7 @@ export async function trainQuantizer(
   const name = 'trainQuantizer';
   const o = resolveOptions(`${name}(quantizer, data, options)`, TRAIN_QUANTIZER_OPTIONS, options);
   if (!QUANTIZERS.some((C) => quantizer instanceof C)) {
-    throw new Error(`${name}(quantizer) must be a VectorQuantizer, FSQ, LFQ, SimVQ or ResidualVQ, got ${describe(quantizer)}`);
+    throw new Error(`${name}(quantizer) must be a VectorQuantizer, FSQ, LFQ, SimVQ, ResidualVQ or LinearAutoencoder, got ${describe(quantizer)}`);
   }
   const dim = (quantizer as { dim: number }).dim;
   const checkBatch = (what: string, x: unknown): tf.Tensor2D => {
@@ -110,7 +114,7 @@ export async function trainQuantizer(
     const batches = new Batches(data.shape[0], o.batchSize, rngSampleOf(o.seed), 'carry');
     nextBatch = () => takeRows(data, batches.next());
   }
-  const reconstruction = o.reconstruction ?? quantizer instanceof FSQ;
+  const reconstruction = o.reconstruction ?? (quantizer instanceof FSQ || quantizer instanceof LinearAutoencoder);
   const vars = quantizer.trainableVariables();
   // ε = 1e-7, tf.train.adam's default (the float32 backend epsilon), which this loop has always
   // used: notebooks 03–05's committed results were trained with it. (The model trainers use
