@@ -7,12 +7,35 @@
  * missing). The wasm backend's .wasm files sit beside the bundle.
  */
 import './globals';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as lib from '../../lib/index';
+import * as tf from '@tensorflow/tfjs';
 
 export * from '../../lib/index';
 
 setWasmPaths(new URL('./', import.meta.url).href);
+// Where the page is cross-origin isolated, tfjs-backend-wasm runs its threaded SIMD build. Its
+// C++ side caps the thread pool at half the logical cores (navigator.hardwareConcurrency / 2,
+// read once when the module starts: 1 thread on a 2-core machine), as lib/wasm/threads.ts
+// describes for Node. As there, the core count is stretched while the module starts only, so
+// XNNPACK gets min(4, cores) threads.
+const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated && cores > 1) {
+  const threads = Math.min(4, cores);
+  setThreadsCount(threads);
+  const shipped = tf.findBackendFactory('wasm');
+  if (shipped) {
+    tf.removeBackend('wasm');
+    tf.registerBackend('wasm', async () => {
+      Object.defineProperty(navigator, 'hardwareConcurrency', { configurable: true, get: () => 2 * threads });
+      try {
+        return await shipped();
+      } finally {
+        delete (navigator as unknown as Record<string, unknown>).hardwareConcurrency;
+      }
+    }, 2); // tfjs-backend-wasm's own priority
+  }
+}
 
 // A browser-safe library may take the display writer explicitly (setDisplayWriter, planned in
 // the house issue); the lookup in globals.ts covers the current one.

@@ -243,7 +243,7 @@ function errorFields(e: unknown): { ename: string; evalue: string; traceback: st
     const stack = (e.stack ?? '').split('\n');
     // V8's stack starts with "Name: message"; keep the frames of the cell and the libraries,
     // drop the worker's own.
-    const frames = stack.filter((l) => /^\s+at /.test(l) && !/kernel-worker|worker\.js/.test(l));
+    const frames = stack.filter((l) => /^\s+at /.test(l) && !/kernel-worker|worker\.js|at eval \(<anonymous>\)/.test(l));
     const head = e instanceof CellSyntaxError ? [`${ename}: ${e.message}`] : [`${ename}: ${e.message}`];
     return { ename, evalue: e.message, traceback: [...head, ...frames] };
   }
