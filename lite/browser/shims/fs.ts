@@ -1,7 +1,10 @@
 /**
- * `fs` in the browser: an in-memory file system (per worker, gone when the kernel restarts).
- * Enough for the library's atomic writes (lib/io.ts) and checkpoints: a notebook that saves a
- * checkpoint can load it again in the same kernel; nothing persists across page loads.
+ * `fs` in the browser: an in-memory file system, enough for the library's atomic writes
+ * (lib/io.ts) and checkpoints. Files under /vq-notebooks/data/ (checkpoints, training logs) are
+ * also kept in the browser's IndexedDB (database "vq-notebooks-files"): written there when a file
+ * gets its final name (writeFileSync, renameSync), removed with rmSync, and loaded back by
+ * `restorePersisted()` before the library runs (lite/browser/entry.ts awaits it). So a checkpoint
+ * saved by notebook 06 is there for notebook 07, and after a reload, in the same browser.
  * `/vq-notebooks/package.json` exists so that lib/notebook/paths.ts finds a "repository root".
  */
 type Entry = { kind: 'file'; data: Uint8Array; mtimeMs: number } | { kind: 'dir'; mtimeMs: number };
@@ -28,6 +31,54 @@ function mkdirp(p: string): void {
   mkdirp(parent(n));
   files.set(n, { kind: 'dir', mtimeMs: Date.now() });
 }
+// ---- IndexedDB mirror of /vq-notebooks/data/ ----------------------------------------------
+const PERSISTED = '/vq-notebooks/data/';
+const DB = 'vq-notebooks-files';
+let db: Promise<IDBDatabase | null> | null = null;
+function openDb(): Promise<IDBDatabase | null> {
+  if (db) return db;
+  db = new Promise((resolve) => {
+    try {
+      const req = indexedDB.open(DB, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore('files');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => resolve(null);
+    } catch {
+      resolve(null); // no IndexedDB (e.g. some private modes): memory only
+    }
+  });
+  return db;
+}
+function persist(p: string, data: Uint8Array | null): void {
+  if (!p.startsWith(PERSISTED) || typeof indexedDB === 'undefined') return;
+  void openDb().then((d) => {
+    if (!d) return;
+    const tx = d.transaction('files', 'readwrite');
+    if (data) tx.objectStore('files').put(data, p);
+    else tx.objectStore('files').delete(p);
+  });
+}
+/** Load the persisted files into memory (await before the library runs). */
+export async function restorePersisted(): Promise<number> {
+  if (typeof indexedDB === 'undefined') return 0;
+  const d = await openDb();
+  if (!d) return 0;
+  return new Promise((resolve) => {
+    const req = d.transaction('files', 'readonly').objectStore('files').openCursor();
+    let n = 0;
+    req.onsuccess = () => {
+      const cur = req.result;
+      if (!cur) return resolve(n);
+      const p = String(cur.key);
+      mkdirp(parent(p));
+      files.set(p, { kind: 'file', data: cur.value as Uint8Array, mtimeMs: Date.now() });
+      n++;
+      cur.continue();
+    };
+    req.onerror = () => resolve(n);
+  });
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (d: string | Uint8Array) => (typeof d === 'string' ? enc.encode(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice());
@@ -62,6 +113,7 @@ export function writeFileSync(p: string, data: string | Uint8Array): void {
   const n = norm(p);
   if (!existsSync(parent(n))) throw enoent('open', p);
   files.set(n, { kind: 'file', data: bytes(data), mtimeMs: Date.now() });
+  persist(n, (files.get(n) as { data: Uint8Array }).data);
 }
 export function mkdirSync(p: string, opts?: { recursive?: boolean }): void {
   if (opts?.recursive) return mkdirp(p);
@@ -80,7 +132,12 @@ export function rmSync(p: string, opts?: { force?: boolean; recursive?: boolean 
     if (opts?.force) return;
     throw enoent('rm', p);
   }
-  for (const k of [...files.keys()]) if (k === n || k.startsWith(n + '/')) files.delete(k);
+  for (const k of [...files.keys()]) {
+    if (k === n || k.startsWith(n + '/')) {
+      files.delete(k);
+      persist(k, null);
+    }
+  }
 }
 export const unlinkSync = (p: string) => rmSync(p);
 export function renameSync(from: string, to: string): void {
@@ -88,6 +145,8 @@ export function renameSync(from: string, to: string): void {
   if (!e) throw enoent('rename', from);
   files.delete(norm(from));
   files.set(norm(to), e);
+  persist(norm(from), null);
+  if (e.kind === 'file') persist(norm(to), e.data);
 }
 export function openSync(p: string, flags: string = 'r'): number {
   const n = norm(p);
@@ -142,5 +201,5 @@ writeFileSync('/vq-notebooks/package.json', '{"name":"vq-notebooks","browser":tr
 
 export default {
   existsSync, statSync, readFileSync, writeFileSync, mkdirSync, readdirSync, rmSync, unlinkSync, renameSync,
-  openSync, writeSync, fsyncSync, closeSync, promises,
+  openSync, writeSync, fsyncSync, closeSync, promises, restorePersisted,
 };
