@@ -260,7 +260,9 @@ async function main() {
     await server.close();
   }
   const build = fs.existsSync(path.join(SITE, 'vq', 'build.json')) ? JSON.parse(fs.readFileSync(path.join(SITE, 'vq', 'build.json'), 'utf8')) : null;
-  writeJson(path.join(OUT_DIR, 'report.json'), { when: new Date().toISOString(), isolation, full, build, results });
+  const notFound = [...new Set(server.notFound)];
+  if (notFound.length > 0) log(`requests the site answered 404 (not failures): ${notFound.join(', ')}`);
+  writeJson(path.join(OUT_DIR, 'report.json'), { when: new Date().toISOString(), isolation, full, build, results, notFound });
   console.log('');
   for (const r of results) console.log(`  ${r.ok ? 'ok    ' : 'FAILED'} run all ${String(r.runSecs?.toFixed(1) ?? '-').padStart(6)} s  ${r.name}`);
   const failed = results.filter((r) => !r.ok).length;

@@ -10,7 +10,8 @@
  *   npm run lite:serve -- --no-isolation     without COOP/COEP (the fallbacks: one wasm
  *                                            thread, interrupts by message)
  *
- * Also a module: startLiteServer({ root, port, isolation }) → { url, close() } (the browser test).
+ * Also a module: startLiteServer({ root, port, isolation }) → { url, notFound (paths answered 404),
+ * close() } (the browser test).
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -47,6 +48,7 @@ export const ISOLATION_HEADERS = {
 export function startLiteServer({ root = path.join(ROOT, 'dist', 'lite'), port = 8765, host = '127.0.0.1', isolation = true, tries = 20 } = {}) {
   if (!fs.existsSync(path.join(root, 'index.html'))) throw new Error(`${path.relative(ROOT, root) || root}/index.html is missing: run \`npm run lite\` first`);
   const base = fs.realpathSync(root);
+  const notFound = [];
   const server = http.createServer((req, res) => {
     const headers = { 'Cache-Control': 'no-cache', ...(isolation ? ISOLATION_HEADERS : {}) };
     let rel;
@@ -63,6 +65,7 @@ export function startLiteServer({ root = path.join(ROOT, 'dist', 'lite'), port =
     }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     if (!fs.existsSync(file)) {
+      notFound.push(rel);
       res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found');
       return;
     }
@@ -82,7 +85,7 @@ export function startLiteServer({ root = path.join(ROOT, 'dist', 'lite'), port =
       });
       server.listen(p, host, () => {
         const addr = server.address();
-        resolve({ url: `http://${host}:${addr.port}/`, port: addr.port, close: () => new Promise((r) => server.close(() => r())), server });
+        resolve({ url: `http://${host}:${addr.port}/`, port: addr.port, notFound, close: () => new Promise((r) => server.close(() => r())), server });
       });
     };
     attempt();

@@ -43,6 +43,8 @@ export class TypeScriptKernel extends BaseKernel {
   private nextId = 0;
   private interruptView: Int32Array | null = null;
   private generation = 0;
+  /** Why the current worker cannot run cells (it failed to load or crashed), else null. */
+  private workerFailure: string | null = null;
 
   constructor(options: TypeScriptKernelOptions) {
     super(options);
@@ -68,6 +70,7 @@ export class TypeScriptKernel extends BaseKernel {
 
   private startWorker(): void {
     const generation = ++this.generation;
+    this.workerFailure = null;
     this.workerReady = new Promise<void>((resolve) => (this.markReady = resolve));
     const shared = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
     const buffer = shared ? new SharedArrayBuffer(4) : null;
@@ -80,8 +83,11 @@ export class TypeScriptKernel extends BaseKernel {
     worker.onerror = (e: ErrorEvent) => {
       if (generation !== this.generation) return;
       e.preventDefault();
-      // The worker script failed to load or threw outside any cell.
-      this.failPending('WorkerError', `the kernel's worker failed: ${e.message || 'could not load ' + this.opts.workerUrl}`);
+      // The worker script failed to load or threw outside any cell: say so in every cell, and
+      // let the kernel come up (a worker that never says ready would hang every cell).
+      this.workerFailure = `the kernel's worker failed: ${e.message || 'could not load ' + this.opts.workerUrl}`;
+      this.failPending('WorkerError', this.workerFailure);
+      this.markReady();
     };
     const init: ToWorker = {
       type: 'init',
@@ -177,11 +183,13 @@ export class TypeScriptKernel extends BaseKernel {
     await this.ready;
     const parentHeader = this.parentHeader;
     const id = this.nextId++;
-    const result = await new Promise<FromWorkerResult>((resolve) => {
-      this.pending.set(id, { resolve, parentHeader });
-      const msg: ToWorker = { type: 'execute', id, code: content.code, executionCount: this.executionCount, parentHeader };
-      this.worker.postMessage(msg);
-    });
+    const result = this.workerFailure
+      ? ({ type: 'result', id, status: 'error', ename: 'WorkerError', evalue: this.workerFailure, traceback: [`WorkerError: ${this.workerFailure}`] } as FromWorkerResult)
+      : await new Promise<FromWorkerResult>((resolve) => {
+          this.pending.set(id, { resolve, parentHeader });
+          const msg: ToWorker = { type: 'execute', id, code: content.code, executionCount: this.executionCount, parentHeader };
+          this.worker.postMessage(msg);
+        });
     if (result.status === 'ok') {
       if (result.data) {
         this.publishExecuteResult({ execution_count: this.executionCount, data: result.data as never, metadata: {} }, parentHeader);
