@@ -244,8 +244,8 @@ function errorFields(e: unknown): { ename: string; evalue: string; traceback: st
     // V8's stack starts with "Name: message"; keep the frames of the cell and the libraries,
     // drop the worker's own.
     const frames = stack.filter((l) => /^\s+at /.test(l) && !/kernel-worker|worker\.js|at eval \(<anonymous>\)/.test(l));
-    const head = e instanceof CellSyntaxError ? [`${ename}: ${e.message}`] : [`${ename}: ${e.message}`];
-    return { ename, evalue: e.message, traceback: [...head, ...frames] };
+    // a syntax error's frames would be the transpiler's: its message has the position
+    return { ename, evalue: e.message, traceback: [`${ename}: ${e.message}`, ...(e instanceof CellSyntaxError ? [] : frames)] };
   }
   const text = typeof e === 'string' ? e : inspect(e);
   return { ename: 'Error', evalue: text, traceback: [`Uncaught ${text}`] };
@@ -263,8 +263,9 @@ G.addEventListener('error', (ev: ErrorEvent) => {
 });
 
 // ---- cells -----------------------------------------------------------------------------------
+/** A cell's value as Node's REPL (and tslab) print it: strings quoted, objects inspected. */
 function resultBundle(value: unknown): MimeBundle {
-  return { 'text/plain': typeof value === 'string' ? inspect(value) : inspect(value) };
+  return { 'text/plain': inspect(value) };
 }
 
 async function execute(id: number, code: string, executionCount: number): Promise<FromWorkerResult> {
