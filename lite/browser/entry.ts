@@ -1,5 +1,7 @@
 /**
- * The library for the browser: lib/index.ts (what notebooks import as `vq`), bundled by
+ * The library for the browser: lib/index.ts (what notebooks import as `vq`: lib/core.ts, the
+ * browser-safe side, plus the Node side the notebooks use too — checkpoint files, MNIST
+ * loading, notebook helpers), bundled by
  * scripts/lite-build.mjs with esbuild into dist/lite/vq/vq-notebooks.js, an ES module the
  * TypeScript kernel's worker imports for `import * as vq from '../dist/lib/index.js'`.
  * Node built-ins and Node-only packages are replaced by lite/browser/shims (an in-memory fs,
@@ -9,7 +11,7 @@
  */
 import './globals';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import * as lib from '../../lib/index';
+import { setDisplayWriter, type DisplayWriter } from '../../lib/display/bundle';
 import * as tf from '@tensorflow/tfjs';
 import { restorePersisted } from './shims/fs';
 
@@ -21,7 +23,7 @@ setWasmPaths(new URL('./', import.meta.url).href);
 await restorePersisted();
 // Where the page is cross-origin isolated, tfjs-backend-wasm runs its threaded SIMD build. Its
 // C++ side caps the thread pool at half the logical cores (navigator.hardwareConcurrency / 2,
-// read once when the module starts: 1 thread on a 2-core machine), as lib/wasm/threads.ts
+// read once when the module starts: 1 thread on a 2-core machine), as lib/node/wasm-threads.ts
 // describes for Node. As there, the core count is stretched while the module starts only, so
 // XNNPACK gets min(4, cores) threads.
 const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
@@ -42,9 +44,6 @@ if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated && cor
   }
 }
 
-// A browser-safe library may take the display writer explicitly (setDisplayWriter, planned in
-// the house issue); the lookup in globals.ts covers the current one.
-const setWriter = (lib as Record<string, unknown>).setDisplayWriter;
-if (typeof setWriter === 'function') {
-  setWriter(() => (globalThis as { tslab?: { lastWriteDisplayData?: unknown } }).tslab?.lastWriteDisplayData ?? null);
-}
+// Displays go to the kernel's writer (tslab's signature; lite/kernel/src/worker.ts), in place of
+// the tslab lookup lib/node/tslab.ts installs when the entry loads.
+setDisplayWriter(() => (globalThis as { tslab?: { lastWriteDisplayData?: DisplayWriter } }).tslab?.lastWriteDisplayData ?? null);

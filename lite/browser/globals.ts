@@ -2,12 +2,13 @@
  * Set up before any library module runs (entry.ts imports this first):
  *  - where the bundle's own assets are (mnist-digits.bin, for shims/mnist.cjs);
  *  - `process` when the host has none (the TypeScript kernel provides one, with cells' env);
- *    VQ_WASM_THREADS=1 keeps the library off its Node-only threaded start (lib/wasm/threads.ts):
+ *    VQ_WASM_THREADS=1 keeps the library off its Node-only threaded start (lib/node/wasm-threads.ts):
  *    in a browser tfjs-backend-wasm picks its threaded SIMD build by itself where the page is
  *    cross-origin isolated;
- *  - a minimal global `require` for the library's three `require.resolve`/`require.cache` uses:
- *    lib/display/bundle.ts finds tslab's display writer as `require.cache[<tslab>/dist/jupyter.js]
- *    .exports.lastWriteDisplayData`; here that is the kernel's `globalThis.tslab` writer;
+ *  - a minimal global `require` for the library's `require.resolve`/`require.cache` uses (the
+ *    esbuild bundle's `__require` falls back to it): lib/node/tslab.ts looks for tslab's display
+ *    writer in `require.cache[<tslab>/dist/jupyter.js]`; here that is the kernel's
+ *    `globalThis.tslab` writer (entry.ts also sets it with setDisplayWriter);
  *  - setImmediate when missing.
  */
 const G = globalThis as unknown as Record<string, any>;

@@ -7,6 +7,8 @@
  * saved by notebook 06 is there for notebook 07, and after a reload, in the same browser.
  * `/vq-notebooks/package.json` exists so that lib/notebook/paths.ts finds a "repository root".
  */
+import { Buffer } from 'buffer';
+
 type Entry = { kind: 'file'; data: Uint8Array; mtimeMs: number } | { kind: 'dir'; mtimeMs: number };
 const files = new Map<string, Entry>();
 const fds = new Map<number, { path: string; chunks: Uint8Array[] }>();
@@ -82,9 +84,9 @@ export async function restorePersisted(): Promise<number> {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (d: string | Uint8Array) => (typeof d === 'string' ? enc.encode(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice());
-function toBuffer(b: Uint8Array): Uint8Array {
-  const B = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o: number, l: number): Uint8Array } }).Buffer;
-  return B ? B.from(b.buffer, b.byteOffset, b.byteLength) : b;
+/** Node's fs returns Buffers (callers use toString(), readUInt32LE...): the `buffer` package's. */
+function toBuffer(b: Uint8Array): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 export function existsSync(p: string): boolean {

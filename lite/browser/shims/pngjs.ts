@@ -1,4 +1,5 @@
 /** `pngjs` in the browser: PNG.sync.write for 8-bit gray, RGB and RGBA, filter 0 (lib/display/png.ts). */
+import { Buffer } from 'buffer';
 import { crc32, deflateSync } from './zlib';
 
 interface WriteOptions {
@@ -43,8 +44,7 @@ export class PNG {
         out.set(p, o);
         o += p.length;
       }
-      const B = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o: number, l: number): Uint8Array } }).Buffer;
-      return B ? B.from(out.buffer, 0, out.length) : out;
+      return Buffer.from(out.buffer, 0, out.length);
     },
   };
 }
