@@ -192,7 +192,7 @@ describe('trainQuantizer on lib/train', () => {
     const q = new VectorQuantizer({ codebookSize: 8, dim: 4, seed: 1 });
     await assert.rejects(trainQuantizer(q, data, { steps: 200, learningRate: 1e30, batchSize: 16 }),
       (e: Error) => e instanceof TrainingDivergedError && /trainQuantizer: training diverged at step \d+/.test(e.message));
-    await assert.rejects(trainQuantizer({} as never, data, { steps: 1 }), /trainQuantizer\(quantizer\) must be a VectorQuantizer, FSQ, LFQ, SimVQ or ResidualVQ/);
+    await assert.rejects(trainQuantizer({} as never, data, { steps: 1 }), /trainQuantizer\(quantizer\) must be a VectorQuantizer, FSQ, LFQ, SimVQ, ResidualVQ or LinearAutoencoder/);
     q.dispose(); data.dispose();
   });
 });
