@@ -12,51 +12,15 @@ import { writeFileAtomic } from '../lib/io';
 import { StudyData, studyData } from './data';
 import { MethodSpec, StudySpec, makeQuantizer, stopsAt } from './spec';
 import { provenance } from './provenance';
+import type { StudyEpoch, StudyRun } from '../lib/notebook/study';
 
-export interface EpochRecord {
-  epoch: number; // 1-based
-  trainMse: number; // mean reconstruction MSE of the epoch's training steps
-  trainLoss: number; // mean total loss of the epoch's steps
-  valMse: number;
-  valUsed: number;
-  valPerplexity: number;
-  testMse: number;
-  testUsed: number;
-  testPerplexity: number;
-  seconds: number; // wall time since the run started (resumed runs: summed over sessions)
-}
+/** One epoch of a run, as the result file stores it (the notebooks read it: lib/notebook/study.ts). */
+export type EpochRecord = StudyEpoch;
 
-export interface RunResult {
-  study: string;
-  id: string;
-  method: string;
-  label: string;
-  seed: number;
-  learningRate: number;
-  tuning: boolean; // a tuning-seed run (one of the method's learning rates)
+/** A run's result file: lib/notebook/study.ts's StudyRun (what notebooks read), with the quantizer and budget typed as declared. */
+export interface RunResult extends StudyRun {
   quantizer: MethodSpec['quantizer'];
   budget: StudySpec['budget'];
-  status: 'done';
-  stoppedBecause: 'converged' | 'cap';
-  epochs: EpochRecord[];
-  final: {
-    epochs: number;
-    valMse: number;
-    testMse: number;
-    testMseClipped: number; // decoder output clipped to [0, 1], as an image codec's would be
-    testUsed: number;
-    codebookSize: number;
-    testPerplexity: number;
-    bitsPerCodeRaw: number; // log2 K
-    bitsPerCodeEntropy: number; // cross-entropy of test codes under training-code frequencies (+1 smoothing)
-    positions: number; // latent positions per digit (49); with several indices per position (residual stages) the bits above are per position, summed over them
-    parameters: number;
-  };
-  /** Metrics of this quantizer type only (EXTRA_METRICS), e.g. residual VQ's per-stage errors; absent for the others. */
-  extra?: Record<string, unknown>;
-  wallSeconds: number;
-  resumedAfterEpochs: number[];
-  provenance: Record<string, unknown>;
 }
 
 const round = (x: number) => Number(x.toPrecision(6));

@@ -46,9 +46,11 @@ export interface StudyRun {
     testPerplexity: number;
     bitsPerCodeRaw: number; // log2 K
     bitsPerCodeEntropy: number; // cross-entropy of test codes under training-code frequencies (+1 smoothing)
-    positions: number; // codes per digit
+    positions: number; // latent positions per digit (49); with several indices per position (residual stages) the bits above are per position, summed over them
     parameters: number;
   };
+  /** Metrics of this quantizer type only (studies/worker.ts's EXTRA_METRICS), e.g. residual VQ's per-stage errors; absent for the others. */
+  extra?: Record<string, unknown>;
   wallSeconds: number;
   resumedAfterEpochs: number[];
   provenance: Record<string, unknown>;
