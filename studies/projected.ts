@@ -11,16 +11,7 @@
 import { tf } from '../lib/index';
 import type { Quantizer, QuantizerConfig, QuantizerOutput } from '../lib/quantizer/protocol';
 import { Rng, childSeed } from '../lib/rng';
-
-interface Linear { kernel: tf.Variable; bias: tf.Variable }
-
-function linear(rng: Rng, fanIn: number, fanOut: number): Linear {
-  const s = 1 / Math.sqrt(fanIn);
-  return {
-    kernel: tf.tidy(() => tf.variable(tf.tensor2d(rng.uniform(fanIn * fanOut, -s, s), [fanIn, fanOut]))),
-    bias: tf.tidy(() => tf.variable(tf.tensor1d(rng.uniform(fanOut, -s, s)))),
-  };
-}
+import { Linear } from '../lib/nn/layers';
 
 type Inner = Quantizer & { decode(indices: tf.Tensor, n?: number): tf.Tensor };
 
@@ -31,8 +22,8 @@ export class Projected implements Quantizer {
 
   constructor(readonly inner: Inner, readonly dim: number, seed: number) {
     const rng = new Rng(childSeed(seed, 13));
-    this.projectIn = linear(rng, dim, inner.dim);
-    this.projectOut = linear(rng, inner.dim, dim);
+    this.projectIn = new Linear(dim, inner.dim, rng);
+    this.projectOut = new Linear(inner.dim, dim, rng);
   }
 
   get codebookSize(): number { return this.inner.codebookSize; }
@@ -40,20 +31,21 @@ export class Projected implements Quantizer {
   get stats(): Quantizer['stats'] { return this.inner.stats; }
   get config(): QuantizerConfig { return { type: 'Projected', dim: this.dim, inner: this.inner.config }; }
 
-  private apply(l: Linear, x: tf.Tensor, from: number, to: number): tf.Tensor {
-    return tf.tidy(() => tf.reshape(tf.add(tf.matMul(tf.reshape(x, [-1, from]) as tf.Tensor2D, l.kernel as tf.Tensor2D), l.bias), [...x.shape.slice(0, -1), to]));
+  /** l applied to the last axis of x [..., l.fanIn] → [..., l.fanOut]. */
+  private apply(l: Linear, x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.reshape(l.apply(tf.reshape(x, [-1, l.fanIn]) as tf.Tensor2D), [...x.shape.slice(0, -1), l.fanOut]));
   }
 
   forward(z: tf.Tensor, opts: { training?: boolean } = {}): QuantizerOutput {
     this.alive();
-    const low = this.apply(this.projectIn, z, this.dim, this.inner.dim);
+    const low = this.apply(this.projectIn, z);
     let out: QuantizerOutput;
     try {
       out = this.inner.forward(low, opts);
     } finally {
       low.dispose();
     }
-    const quantized = this.apply(this.projectOut, out.quantized, this.inner.dim, this.dim);
+    const quantized = this.apply(this.projectOut, out.quantized);
     out.quantized.dispose();
     return { ...out, quantized };
   }
@@ -63,7 +55,7 @@ export class Projected implements Quantizer {
     this.alive();
     const c = n === undefined ? this.inner.decode(indices) : this.inner.decode(indices, n);
     try {
-      return this.apply(this.projectOut, c, this.inner.dim, this.dim);
+      return this.apply(this.projectOut, c);
     } finally {
       c.dispose();
     }
@@ -89,7 +81,8 @@ export class Projected implements Quantizer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    tf.dispose([this.projectIn.kernel, this.projectIn.bias, this.projectOut.kernel, this.projectOut.bias]);
+    this.projectIn.dispose();
+    this.projectOut.dispose();
     this.inner.dispose();
   }
 

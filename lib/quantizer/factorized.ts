@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { VectorQuantizer, VQOutput } from './vq';
 import { VectorQuantizerOptions } from './options';
 import { Rng, childSeed } from '../rng';
+import { Linear } from '../nn/layers';
 import { OptionsOf, assertAlive, is, resolveOptions } from '../validate';
 
 export const FACTORIZED_VQ_OPTIONS = {
@@ -30,16 +31,6 @@ export const FACTORIZED_VQ_OPTIONS = {
 /** Options of new FactorizedVQ(options) (see FACTORIZED_VQ_OPTIONS). */
 export type FactorizedVQOptions = OptionsOf<typeof FACTORIZED_VQ_OPTIONS>;
 
-interface Linear { kernel: tf.Variable; bias: tf.Variable }
-function linear(rng: Rng, fanIn: number, fanOut: number): Linear {
-  const s = 1 / Math.sqrt(fanIn);
-  return {
-    kernel: tf.tidy(() => tf.variable(tf.tensor2d(rng.uniform(fanIn * fanOut, -s, s), [fanIn, fanOut]))),
-    bias: tf.tidy(() => tf.variable(tf.tensor1d(rng.uniform(fanOut, -s, s)))),
-  };
-}
-const apply = (l: Linear, x: tf.Tensor2D): tf.Tensor2D => tf.add(tf.matMul(x, l.kernel), l.bias) as tf.Tensor2D;
-
 /** Factorized, ℓ2-normalised codes (ViT-VQGAN): project to a small lookup space, quantize there with cosine distance, project back. */
 export class FactorizedVQ {
   readonly options: Readonly<Required<Omit<FactorizedVQOptions, 'vq'>>> & { vq: Partial<VectorQuantizerOptions> };
@@ -55,8 +46,8 @@ export class FactorizedVQ {
     }
     this.options = o as FactorizedVQ['options'];
     const rng = new Rng(childSeed(o.seed, 11));
-    this.projectIn = linear(rng, o.dim, o.codeDim);
-    this.projectOut = linear(rng, o.codeDim, o.dim);
+    this.projectIn = new Linear(o.dim, o.codeDim, rng);
+    this.projectOut = new Linear(o.codeDim, o.dim, rng);
     this.inner = new VectorQuantizer({ ...o.vq, codebookSize: o.codebookSize, dim: o.codeDim, distance: 'cosine', seed: o.seed });
   }
 
@@ -86,14 +77,14 @@ export class FactorizedVQ {
       throw new Error(`FactorizedVQ.forward(z) must be a tensor [..., ${this.dim}], got ${z instanceof tf.Tensor ? `shape [${z.shape}]` : typeof z}`);
     }
     const lead = z.shape.slice(0, -1);
-    const low = tf.tidy(() => tf.reshape(apply(this.projectIn, tf.reshape(z, [-1, this.dim]) as tf.Tensor2D), [...lead, this.options.codeDim]));
+    const low = tf.tidy(() => tf.reshape(this.projectIn.apply(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D), [...lead, this.options.codeDim]));
     let out: VQOutput;
     try {
       out = this.inner.forward(low, opts);
     } finally {
       low.dispose();
     }
-    const quantized = tf.tidy(() => tf.reshape(apply(this.projectOut, tf.reshape(out.quantized, [-1, this.options.codeDim]) as tf.Tensor2D), [...lead, this.dim]));
+    const quantized = tf.tidy(() => tf.reshape(this.projectOut.apply(tf.reshape(out.quantized, [-1, this.options.codeDim]) as tf.Tensor2D), [...lead, this.dim]));
     out.quantized.dispose();
     return { ...out, quantized };
   }
@@ -102,7 +93,7 @@ export class FactorizedVQ {
   decode(indices: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const c = this.inner.decode(indices);
-      const flat = apply(this.projectOut, tf.reshape(c, [-1, this.options.codeDim]) as tf.Tensor2D);
+      const flat = this.projectOut.apply(tf.reshape(c, [-1, this.options.codeDim]) as tf.Tensor2D);
       return tf.reshape(flat, [...c.shape.slice(0, -1), this.dim]);
     });
   }
@@ -118,7 +109,8 @@ export class FactorizedVQ {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    tf.dispose([this.projectIn.kernel, this.projectIn.bias, this.projectOut.kernel, this.projectOut.bias]);
+    this.projectIn.dispose();
+    this.projectOut.dispose();
     this.inner.dispose();
   }
 }
