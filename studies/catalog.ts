@@ -19,12 +19,15 @@ const CONVERGED = { maxEpochs: 150, patience: 5, minImprovement: 0.01, batchSize
 const LRS = [1e-3, 3e-3];
 
 /*
- * The studies of notebooks 09–11 (docs/studies.md has the compute budget and why each grid is cut so). One learning
- * rate, 1e-3, not tuned: tuning two rates would double every grid; 1e-3 beat 3e-4 in the pilot, and vq-vs-fsq's
- * tuning (1e-3 against 3e-3 at K = 32) trains its seed-0 runs at 1e-3 whatever it chooses, so those runs sit on the
- * same protocol as these.
+ * The studies of notebooks 09–11 (docs/studies.md has the compute budget and why each grid is cut so). 09 and 10 train
+ * the recipes whose rate vq-vs-fsq tuned on validation at K = 32: the EMA recipe and FSQ both chose 1e-3 (over 3e-3,
+ * and 3e-4 lost in the pilot), and residual stages are those same quantizers, so they train at 1e-3. 11's codebook
+ * methods (plain VQ, at SimVQ's scale, the rotation trick, SimVQ) tune {1e-3, 3e-3} themselves: plain VQ chose 3e-3 at
+ * K = 32, and nothing says which rate a 256-code codebook or a reparameterised one wants.
  */
 const RATE_LR = [1e-3];
+/** 11's codebook methods: the grid vq-vs-fsq used (grown one half-decade step if its best rate is on an edge). */
+const NC_LRS = LRS;
 /** The VQ recipe practitioners use (vector-quantize-pytorch's default, Sonnet, Jukebox, EnCodec): as vq-vs-fsq's vq-ema. */
 const VQ_EMA = { commitmentWeight: BETA, init: 'kmeans', ema: { decay: 0.99 }, deadCodeThreshold: 2 };
 /** Notebook 09's sizes were 8 … 256 (six); kept: both ends and 64, and 32 comes from vq-vs-fsq. */
@@ -105,16 +108,16 @@ export const STUDIES: Record<string, StudySpec> = {
     question: 'At 256 codes, do SimVQ, the rotation trick (codes at a usable scale), LFQ (entropy weight tuned on validation) and FSQ keep their codes alive and reconstruct better than plain VQ, and is SimVQ\'s gain its parameterisation or its larger initial codes? (Notebook 11.)',
     dim: 32,
     methods: [
-      { id: 'vq', label: 'plain VQ (STE), codes U(±1/K)', quantizer: { type: 'vq', options: { codebookSize: NC_K, commitmentWeight: BETA } }, learningRates: RATE_LR },
+      { id: 'vq', label: 'plain VQ (STE), codes U(±1/K)', quantizer: { type: 'vq', options: { codebookSize: NC_K, commitmentWeight: BETA } }, learningRates: NC_LRS },
       {
         id: 'vq-simscale', label: 'plain VQ (STE), codes at SimVQ\'s initial scale (norm ≈ 0.58)',
-        quantizer: { type: 'vq', options: { codebookSize: NC_K, commitmentWeight: BETA, init: 'normal' }, codeNorm: SIMVQ_CODE_NORM }, learningRates: RATE_LR,
+        quantizer: { type: 'vq', options: { codebookSize: NC_K, commitmentWeight: BETA, init: 'normal' }, codeNorm: SIMVQ_CODE_NORM }, learningRates: NC_LRS,
       },
       {
         id: 'rotation-simscale', label: 'rotation trick, codes at SimVQ\'s initial scale (norm ≈ 0.58)',
-        quantizer: { type: 'vq', options: { codebookSize: NC_K, commitmentWeight: BETA, init: 'normal', gradient: 'rotation' }, codeNorm: SIMVQ_CODE_NORM }, learningRates: RATE_LR,
+        quantizer: { type: 'vq', options: { codebookSize: NC_K, commitmentWeight: BETA, init: 'normal', gradient: 'rotation' }, codeNorm: SIMVQ_CODE_NORM }, learningRates: NC_LRS,
       },
-      { id: 'simvq', label: 'SimVQ (STE)', quantizer: { type: 'simvq', options: { codebookSize: NC_K, commitmentWeight: BETA, gradient: 'ste' } }, learningRates: RATE_LR },
+      { id: 'simvq', label: 'SimVQ (STE)', quantizer: { type: 'simvq', options: { codebookSize: NC_K, commitmentWeight: BETA, gradient: 'ste' } }, learningRates: NC_LRS },
       ...LFQ_ENTROPY_WEIGHTS.map((w) => ({
         id: `lfq-ew${w}`, label: `LFQ, 8 bits, entropy weight ${w}`, quantizer: { type: 'lfq' as const, options: { codebookSize: NC_K, entropyWeight: w } },
         learningRates: RATE_LR, tuneGroup: 'lfq',
@@ -123,6 +126,7 @@ export const STUDIES: Record<string, StudySpec> = {
     ],
     seeds: [0, 1, 2],
     extraSeeds: [3, 4],
+    extendLearningRates: 1,
     budget: CONVERGED,
     validationPerClass: 100,
     keepCheckpoints: ['vq', 'vq-simscale', 'rotation-simscale', 'simvq', ...LFQ_ENTROPY_WEIGHTS.map((w) => `lfq-ew${w}`), 'fsq'],
