@@ -36,6 +36,8 @@ const RD_KS = [8, 64, 256];
 const RVQ_STAGE = { ...VQ_EMA, codebookSize: 32 };
 /** A residual FSQ stage: 32 codes (as an RVQ stage and 08's FSQ [8, 4]), the symmetric bound (vector-quantize-pytorch's ResidualFSQ keeps FSQ symmetric). */
 const RFSQ_STAGE = { levels: [8, 4], bound: 'symmetric' };
+/** Notebook 07's prior, unconditional: 32 channels, 5 blocks, Adam 3e-3, batch 64, 4 epochs (studies/priors.ts). */
+const PRIOR_07 = { channels: 32, blocks: 5, epochs: 4, batchSize: 64, learningRate: 3e-3 };
 const NC_K = 256;
 /** SimVQ's initial codes: rows of C·W, C ~ N(0, 1/d), W ~ U(±1/√d), so ‖code‖² ≈ 1/3. */
 const SIMVQ_CODE_NORM = 1 / Math.sqrt(3);
@@ -66,6 +68,7 @@ export const STUDIES: Record<string, StudySpec> = {
     extendLearningRates: 2,
     validationPerClass: 100,
     keepCheckpoints: ['vq', 'vq-ema', 'vq-factorized', 'fsq'],
+    prior: PRIOR_07,
   },
   'rate-distortion': {
     name: 'rate-distortion',
@@ -80,6 +83,7 @@ export const STUDIES: Record<string, StudySpec> = {
     budget: CONVERGED,
     validationPerClass: 100,
     keepCheckpoints: RD_KS.flatMap((k) => [`vq-ema-k${k}`, `fsq-k${k}`]),
+    prior: PRIOR_07,
   },
   'residual-vq': {
     name: 'residual-vq',
@@ -145,5 +149,6 @@ export const STUDIES: Record<string, StudySpec> = {
     validationPerClass: 10,
     trainLimit: 256,
     keepCheckpoints: ['fsq'],
+    prior: { channels: 4, blocks: 1, epochs: 2, batchSize: 64, learningRate: 3e-3 },
   },
 };

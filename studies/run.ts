@@ -10,6 +10,8 @@
  *   npm run study -- --verify vq-vs-fsq [--method fsq] [--seed 2]
  *                                                          retrain one finished (method, seed) from scratch in a
  *                                                          scratch folder and check it lands inside the committed spread
+ *   npm run study -- --priors rate-distortion           train a PixelCNN prior over each kept checkpoint's codes
+ *                                                          (results/<name>/priors/; studies/priors.ts)
  *   npm run study -- rate-distortion --smoke [--train-limit 256] [--epochs 2]
  *                                                          a smoke test of any study: every method, the first two seeds
  *                                                          and one extra seed, on a few training digits for a few epochs,
@@ -28,6 +30,7 @@ import { StudySpec, stopsAt } from './spec';
 import { Job, chosenRate, groupWinner, jobId, planJobs } from './plan';
 import { RunResult, runWorker } from './worker';
 import { gitCommit } from './provenance';
+import { trainPriors } from './priors';
 import { writeFileAtomic } from '../lib/io';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -178,7 +181,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      list: { type: 'boolean' }, verify: { type: 'boolean' }, worker: { type: 'string' }, id: { type: 'string' },
+      list: { type: 'boolean' }, verify: { type: 'boolean' }, priors: { type: 'boolean' }, worker: { type: 'string' }, id: { type: 'string' },
       jobs: { type: 'string' }, threads: { type: 'string' }, method: { type: 'string' }, seed: { type: 'string' },
       results: { type: 'string' }, state: { type: 'string' },
       smoke: { type: 'boolean' }, 'train-limit': { type: 'string' }, epochs: { type: 'string' },
@@ -237,6 +240,11 @@ async function main(): Promise<void> {
   }
   const jobs = int(values.jobs, 'jobs', Math.max(1, Math.min(2, os.cpus().length)));
   const threads = int(values.threads, 'threads', Math.max(1, Math.floor(os.cpus().length / jobs)));
+  if (values.priors) {
+    if (smoke) throw new Error('--priors reads the kept checkpoints of a finished study: not with --smoke');
+    await trainPriors(study, { results });
+    return;
+  }
   if (values.verify) {
     const ok = await verify(study, { results, method: values.method, seed: values.seed === undefined ? undefined : Number(values.seed), threads });
     process.exit(ok ? 0 : 1);

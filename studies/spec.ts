@@ -4,6 +4,7 @@
  * digits; the test digits only score. Each method's learning rate is chosen on validation MSE
  * (tuning runs at `tuneSeed`), then the other seeds train at the chosen rate.
  */
+import type { PriorSpec } from './priors';
 import {
   FSQ, FactorizedVQ, LFQ, ResidualVQ, SimVQ, VectorQuantizer, tf, type Bottleneck,
 } from '../lib/index';
@@ -73,6 +74,8 @@ export interface StudySpec {
   extendLearningRates?: number;
   /** Keep the final checkpoint of these methods' tuning-seed runs in results/<study>/checkpoints/. */
   keepCheckpoints?: string[];
+  /** Train a PixelCNN prior over each kept checkpoint's codes with this size and schedule (`npm run study -- --priors <name>`; studies/priors.ts). */
+  prior?: PriorSpec;
 }
 
 /** The quantizer of `spec`, seeded. */

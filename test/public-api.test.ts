@@ -33,7 +33,7 @@ const PUBLIC_NAMES = [
   'roundSte', 'type RunLog', 'SAVE_OPTIONS', 'saveCheckpoint', 'setWasmThreads', 'showFigure', 'showHtml',
   'showMarkdown', 'showPng', 'showTable', 'signalInterrupt', 'SimVQ', 'type SimVQOptions',
   'type SimVQOutput', 'squaredDistances', 'type StepMetrics', 'type StepResult', 'stopGradient',
-  'straightThrough', 'type StudyEpoch', 'type StudyMethod', 'type StudyResults', 'type StudyRun', 'tf', 'type Trace', 'TRAINER_LOG_OPTIONS', 'TrainerBase', 'type TrainerLogOptions',
+  'straightThrough', 'type StudyEpoch', 'type StudyMethod', 'type StudyPrior', 'type StudyResults', 'type StudyRun', 'tf', 'type Trace', 'TRAINER_LOG_OPTIONS', 'TrainerBase', 'type TrainerLogOptions',
   'type TrainerOptions', 'TrainingDivergedError', 'type TrainLog', 'type TrainProgress', 'trainQuantizer',
   'type TrainQuantizerOptions', 'type TrainQuantizerResult', 'type TrainStepInfo', 'usageOf',
   'VectorQuantizer', 'type VectorQuantizerOptions', 'type VQForwardOptions', 'type VQGradient',

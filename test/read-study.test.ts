@@ -32,6 +32,10 @@ test('readStudy picks each method\'s rate by validation MSE, keeps its seeds in 
   assert.equal(s.methods[0].learningRate, 1e-3, 'a run that is not done does not count');
   assert.equal(s.checkpoints, path.join(dir, 's', 'checkpoints'));
   assert.deepEqual(readStudy('s', { dir }).methods.map((m) => m.method).sort(), ['fsq', 'vq']);
+  assert.equal(s.priors.size, 0, 'no priors folder: no priors');
+  fs.mkdirSync(path.join(dir, 's', 'priors'));
+  fs.writeFileSync(path.join(dir, 's', 'priors', 'vq-lr0.003-s0.json'), JSON.stringify({ run: 'vq-lr0.003-s0', final: { testBits: 3.2 } }));
+  assert.equal(readStudy('s', { dir }).priors.get('vq-lr0.003-s0')?.final.testBits, 3.2, 'priors by run id');
 });
 
 test('readStudy names what is missing: the study, or a method without tuning runs', () => {

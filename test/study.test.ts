@@ -118,6 +118,17 @@ describe('study runner', () => {
       const v = study(['--verify', 'tiny', '--method', 'vq', '--seed', '1'], dir);
       assert.equal(v.status, 0, v.stdout + v.stderr);
       assert.match(v.stdout, /inside/);
+      // Priors over the kept checkpoints: one per kept model, bits per code each epoch, skipped once written.
+      const pr = study(['--priors', 'tiny'], dir);
+      assert.equal(pr.status, 0, pr.stdout + pr.stderr);
+      const priorFile = path.join(dir, 'results', 'tiny', 'priors', 'fsq-lr0.003-s0.json');
+      const prior = JSON.parse(fs.readFileSync(priorFile, 'utf8'));
+      assert.equal(prior.codebookSize, 9);
+      assert.equal(prior.epochs.length, 2);
+      assert.ok(prior.epochs.every((e: { valBits: number; testBits: number }) => e.valBits > 0 && e.testBits > 0 && e.testBits < 10), JSON.stringify(prior.epochs));
+      assert.equal(prior.final.positions, 49);
+      const prAgain = study(['--priors', 'tiny'], dir);
+      assert.match(prAgain.stdout, /prior done earlier/);
       const bad = study(['nope'], dir);
       assert.equal(bad.status, 1);
       assert.match(bad.stderr, /no study named "nope"; studies: vq-vs-fsq/);

@@ -16,4 +16,4 @@ export type { MeanSd } from './stats';
 export { codecRates, CODEC_OPTIONS } from './codecs';
 export type { CodecPoint } from './codecs';
 export { readStudy } from './study';
-export type { StudyResults, StudyMethod, StudyRun, StudyEpoch } from './study';
+export type { StudyResults, StudyMethod, StudyRun, StudyEpoch, StudyPrior } from './study';

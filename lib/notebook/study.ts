@@ -1,7 +1,8 @@
 /**
  * The committed results of a study (`npm run study -- <name>`, studies/), read for a notebook:
  * results/<study>/runs/<id>.json, one file per trained model; the kept checkpoints are in
- * results/<study>/checkpoints/ (load them with `loadCheckpoint(model, id, { dir: study.checkpoints })`). The notebooks show these instead of training a grid live.
+ * results/<study>/checkpoints/ (load them with `loadCheckpoint(model, id, { dir: study.checkpoints })`), and the priors
+ * over their codes in results/<study>/priors/. The notebooks show these instead of training a grid live.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,6 +57,20 @@ export interface StudyRun {
   provenance: Record<string, unknown>;
 }
 
+/** A PixelCNN prior over a kept model's codes, as studies/priors.ts writes it (results/<study>/priors/<run id>.json). */
+export interface StudyPrior {
+  study: string;
+  run: string; // the run whose kept checkpoint made the codes
+  method: string;
+  codebookSize: number;
+  prior: { channels: number; blocks: number; epochs: number; batchSize: number; learningRate: number; parameters: number };
+  /** Bits per code after each epoch: the epoch's training batches (mean), and the whole validation and test code sets. */
+  epochs: { epoch: number; trainBits: number; valBits: number; testBits: number }[];
+  final: { valBits: number; testBits: number; positions: number };
+  wallSeconds: number;
+  provenance: Record<string, unknown>;
+}
+
 /** A method of a study: its tuning runs (one per learning rate), the rate chosen on validation, and its runs at that rate (one per seed). */
 export interface StudyMethod {
   method: string;
@@ -74,6 +89,8 @@ export interface StudyResults {
   checkpoints: string;
   runs: StudyRun[];
   methods: StudyMethod[];
+  /** The priors over kept models (`npm run study -- --priors <name>`), by run id; empty when none were trained. */
+  priors: Map<string, StudyPrior>;
 }
 
 /**
@@ -99,5 +116,8 @@ export function readStudy(name: string, opts: { dir?: string; order?: string[] }
       runs: mine.filter((r) => r.learningRate === chosen.learningRate).sort((a, b) => a.seed - b.seed),
     };
   });
-  return { name, dir, checkpoints: path.join(dir, 'checkpoints'), runs, methods };
+  const priorsDir = path.join(dir, 'priors');
+  const priors = new Map((fs.existsSync(priorsDir) ? fs.readdirSync(priorsDir).filter((f) => f.endsWith('.json')).sort() : [])
+    .map((f) => JSON.parse(fs.readFileSync(path.join(priorsDir, f), 'utf8')) as StudyPrior).map((p) => [p.run, p]));
+  return { name, dir, checkpoints: path.join(dir, 'checkpoints'), runs, methods, priors };
 }
