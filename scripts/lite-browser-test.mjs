@@ -15,9 +15,11 @@
  *    claim that fails throws, which is an error output);
  *  - saves a screenshot to test-results/lite/<notebook>.png.
  * Then, in notebook 01's page, the kernel itself: a throwing cell shows an `error` output (and
- * the execute_reply says error); an interrupt stops a library loop (trainQuantizer: an
- * InterruptedError, through the shared-memory count) and, after the grace time, a busy `while (true) {}` (the
- * worker is restarted: KernelRestarted), after which the kernel runs cells again.
+ * the execute_reply says error); vq.codecRates codes 100 digits with the browser's canvas
+ * encoders (labelled 'browser canvas'; more levels / quality: more bits, less MSE); an
+ * interrupt stops a library loop (trainQuantizer: an InterruptedError, through the
+ * shared-memory count) and, after the grace time, a busy `while (true) {}` (the worker is
+ * restarted: KernelRestarted), after which the kernel runs cells again.
  * Writes test-results/lite/report.json with per-notebook run times.
  *
  *   node scripts/lite-browser-test.mjs              01–07
@@ -136,7 +138,25 @@ async function kernelChecks(page, nbPath) {
   if (!err || err.ename !== 'RangeError' || !/this cell throws/.test(err.evalue)) failures.push(`a throwing cell: expected a RangeError output, got ${JSON.stringify(thrown.outputs)}`);
   else if (thrown.errorNodes === 0) failures.push('a throwing cell: the error output is not shown in the page');
   else notes.push(`a throwing cell shows its error (${err.ename}: ${err.evalue})`);
-  // 2. An interrupt stops a library loop (it checks the interrupt count before every step).
+  // 2. vq.codecRates is the bundle's browser version (lite/browser/codecs.ts: canvas encoders, not sharp).
+  const codecs = await runExtraCell(
+    page,
+    nbPath,
+    'const liteDigits = vq.loadMnist();\n' +
+      'const liteCodecs = await vq.codecRates(liteDigits.test.images.dataSync().subarray(0, 100 * 784), 100, 28, 28);\n' +
+      'liteDigits.dispose();\n' +
+      "console.log('codecRates ' + JSON.stringify(liteCodecs));",
+    { waitMs: 120_000 },
+  );
+  const line = codecs.outputs.filter((o) => o.type === 'stream').map((o) => o.text).join('').split('\n').find((l) => l.startsWith('codecRates '));
+  const points = line ? JSON.parse(line.slice('codecRates '.length)) : null;
+  const kinds = (c) => (points ?? []).filter((p) => p.codec === c);
+  const falling = (ps) => ps.every((p, i) => i === 0 || (p.mse < ps[i - 1].mse && p.bitsPerDigit > ps[i - 1].bitsPerDigit));
+  if (!points) failures.push(`vq.codecRates in the kernel: no result, outputs ${JSON.stringify(codecs.outputs).slice(0, 400)}`);
+  else if (points.length !== 10 || !points.every((p) => p.encoder === 'browser canvas' && p.bitsPerDigit > 0)) failures.push(`vq.codecRates in the kernel: ${line.slice(0, 400)}`);
+  else if (!falling(kinds('PNG')) || !falling(kinds('JPEG'))) failures.push(`vq.codecRates in the kernel: more levels / higher quality should cost more bits for less MSE: ${line.slice(0, 600)}`);
+  else notes.push(`vq.codecRates in the kernel (browser canvas, 100 digits): ${points.map((p) => `${p.codec} ${p.setting.replace(/ \(256 levels\)| grey levels/, '')} ${p.bitsPerDigit.toFixed(0)} bits ${p.mse.toExponential(2)}`).join('; ')}`);
+  // 3. An interrupt stops a library loop (it checks the interrupt count before every step).
   const guarded = await interruptExtraCell(
     page,
     nbPath,
@@ -148,7 +168,7 @@ async function kernelChecks(page, nbPath) {
   const gErr = guarded.outputs.find((o) => o.type === 'error');
   if (!gErr || gErr.ename !== 'InterruptedError') failures.push(`interrupting trainQuantizer: expected an InterruptedError, got ${JSON.stringify(guarded.outputs)}`);
   else notes.push(`interrupt: trainQuantizer stopped ${guarded.stoppedAfterInterruptMs} ms after the interrupt (${gErr.evalue.slice(0, 80)}…)`);
-  // 3. A busy loop that never yields: the worker is restarted, and the kernel works again.
+  // 4. A busy loop that never yields: the worker is restarted, and the kernel works again.
   const busy = await interruptExtraCell(page, nbPath, 'while (true) {}', 1000);
   const bErr = busy.outputs.find((o) => o.type === 'error');
   if (!bErr || bErr.ename !== 'KernelRestarted') failures.push(`interrupting a busy loop: expected KernelRestarted, got ${JSON.stringify(busy.outputs)}`);

