@@ -12,6 +12,7 @@
  *                                                          scratch folder and check it lands inside the committed spread
  *   npm run study -- --priors rate-distortion           train a PixelCNN prior over each kept checkpoint's codes
  *                                                          (results/<name>/priors/; studies/priors.ts)
+ *   npm run study -- --gaussian [--shard 1/2]            notebook 11's Gaussian grid (studies/gaussian.ts)
  *   npm run study -- rate-distortion --smoke [--train-limit 256] [--epochs 2]
  *                                                          a smoke test of any study: every method, the first two seeds
  *                                                          and one extra seed, on a few training digits for a few epochs,
@@ -31,6 +32,7 @@ import { Job, chosenRate, groupWinner, jobId, planJobs } from './plan';
 import { RunResult, runWorker } from './worker';
 import { gitCommit } from './provenance';
 import { trainPriors } from './priors';
+import { runGaussianStudy } from './gaussian';
 import { writeFileAtomic } from '../lib/io';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -185,6 +187,7 @@ async function main(): Promise<void> {
       jobs: { type: 'string' }, threads: { type: 'string' }, method: { type: 'string' }, seed: { type: 'string' },
       results: { type: 'string' }, state: { type: 'string' },
       smoke: { type: 'boolean' }, 'train-limit': { type: 'string' }, epochs: { type: 'string' },
+      gaussian: { type: 'boolean' }, shard: { type: 'string' }, steps: { type: 'string' },
     },
   });
   const int = (v: string | undefined, name: string, dflt: number) => {
@@ -231,6 +234,13 @@ async function main(): Promise<void> {
       console.log(`${s.name.padEnd(24)} ${s.title}: ${s.methods.length} methods × ${s.seeds.length} seeds`
         + `${s.extraSeeds?.length ? ` (+${s.extraSeeds.length} where spreads overlap)` : ''}, ${runs} runs${s.extraSeeds?.length ? ' before extra seeds' : ''}, cap ${s.budget.maxEpochs} epochs`);
     }
+    return;
+  }
+  if (values.gaussian) {
+    // Notebook 11's Gaussian setting (studies/gaussian.ts): its own grid, one process per shard.
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard ?? '1/1');
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new Error(`--shard must be i/n with 1 <= i <= n, got ${values.shard}`);
+    await runGaussianStudy({ results, shard: [Number(m[1]), Number(m[2])], ...(values.steps ? { steps: int(values.steps, 'steps', 1) } : {}) });
     return;
   }
   const study = getStudy(positionals[0]);
