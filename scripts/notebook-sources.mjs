@@ -63,8 +63,8 @@ export const SOURCES = {
   '06': [P.vqvae, R.dldemos, R.mnistNpm],
   '07': [P.vqvae, P.pixelcnn, R.dldemos],
   '08': [P.fsq, P.vqvae, P.razavi, P.jukebox, P.vitvqgan, P.encodec, R.sonnet, R.dldemos, R.vqpytorch],
-  '09': [P.vqvae, P.fsq, P.pixelcnn, R.dldemos, R.sharp],
-  '10': [P.soundstream, P.encodec, P.symfsq, R.vqpytorch, R.dldemos],
+  '09': [P.vqvae, P.fsq, P.pixelcnn, P.razavi, P.jukebox, R.dldemos, R.sharp],
+  '10': [P.soundstream, P.encodec, P.symfsq, P.fsq, R.vqpytorch, R.dldemos],
   '11': [P.rotation, P.simvq, P.magvit2, P.jansen, P.fsq, R.vqpytorch, R.dldemos],
 };
 
