@@ -39,11 +39,11 @@ function run(cmd, args, what, opts = {}) {
 
 /** Notebooks whose live part needs the local install, and why (shown as their first cell). */
 const BROWSER_NOTES = {
-  '08': 'trains nine VQ-VAEs (three bottlenecks × three seeds); on wasm in a page that takes well over an hour',
-  '09': 'trains a series of models and their priors, too long for wasm in a page. Its PNG and JPEG part (`vq.codecRates`) does run here, ' +
-    "with the browser's own canvas encoders in place of sharp (libvips): the sizes differ from the committed ones (8-bit RGBA PNG without a palette, JPEG with chroma planes; " +
-    'each point says so in its `encoder` and `detail`)',
-  '10': 'trains a series of residual-VQ models, too long for wasm in a page',
+  '08': 'reads the vq-vs-fsq study (20 VQ-VAEs trained to convergence, hours on the native backend): its results and checkpoints under results/ are files of the local install that this site does not carry',
+  '09': 'reads the rate-distortion study (VQ-VAEs trained to convergence, their priors and checkpoints under results/: files of the local install that this site does not carry). ' +
+    "Its PNG and JPEG part (`vq.codecRates`) does run here, with the browser's own canvas encoders in place of sharp (libvips): " +
+    'the sizes differ from the committed ones (8-bit RGBA PNG without a palette, JPEG with chroma planes; each point says so in its `encoder` and `detail`)',
+  '10': 'reads the residual-vq study (models trained to convergence; its results and checkpoints under results/ are files of the local install that this site does not carry)',
   '11': 'trains quantizers with up to 2^16 codes, too long (and too large for wasm\'s 4 GiB) in a page',
 };
 
