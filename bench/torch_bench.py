@@ -9,7 +9,8 @@ Three cases, the same computations as the TypeScript side:
   fsq-layer         FSQ forward+backward, levels [8,5,5,5], dim 64 (projections in/out),
                     same N: vectors/s
 
-Usage: torch_bench.py --threads N [--steps S] [--cases a,b,c] [--vq-n N] [--quick]
+Usage: torch_bench.py --threads N [--steps S] [--cases a,b,c] [--vq-n N] [--quick] [--device cpu|cuda]
+(--device cuda: the same cases on the GPU; each step ends in .item(), which waits for the GPU.)
 Prints progress on stderr and one JSON object as the last line of stdout.
 """
 import argparse
@@ -71,11 +72,14 @@ class VQVAE(nn.Module):
         return x_hat, ze, zq
 
 
+DEVICE = "cpu"
+
+
 def vqvae_case(steps, warmup, batch=256):
     torch.manual_seed(0)
-    model = VQVAE(1, 32, 32)
+    model = VQVAE(1, 32, 32).to(DEVICE)
     opt = torch.optim.Adam(model.parameters(), 2e-4)
-    x = torch.rand(batch, 1, 28, 28)
+    x = torch.rand(batch, 1, 28, 28).to(DEVICE)
     mse = nn.MSELoss()
 
     def step():
@@ -117,8 +121,8 @@ class VectorQuantizer(nn.Module):
 
 def vq_case(steps, warmup, n=65536, d=64, k=1024):
     torch.manual_seed(0)
-    vq = VectorQuantizer(k, d)
-    z = torch.randn(n, d, requires_grad=True)
+    vq = VectorQuantizer(k, d).to(DEVICE)
+    z = torch.randn(n, d).to(DEVICE).requires_grad_(True)
 
     def step():
         zq, _, loss = vq(z)
@@ -164,8 +168,8 @@ class FSQ(nn.Module):
 
 def fsq_case(steps, warmup, n=65536, d=64, levels=(8, 5, 5, 5)):
     torch.manual_seed(0)
-    fsq = FSQ(list(levels), d)
-    z = torch.randn(n, d, requires_grad=True)
+    fsq = FSQ(list(levels), d).to(DEVICE)
+    z = torch.randn(n, d).to(DEVICE).requires_grad_(True)
 
     def step():
         out, _ = fsq(z)
@@ -199,7 +203,12 @@ def main():
     p.add_argument("--cases", default="vqvae-train-step,vq-layer,fsq-layer")
     p.add_argument("--quick", action="store_true", help="few steps (smoke test)")
     p.add_argument("--vq-n", type=int, default=65536, help="vectors N of the VQ and FSQ cases")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     a = p.parse_args()
+    global DEVICE
+    DEVICE = a.device
+    if DEVICE != "cpu" and not torch.cuda.is_available():
+        sys.exit(f"torch_bench: --device {DEVICE} but torch.cuda.is_available() is False")
     torch.set_num_threads(a.threads)
     try:
         torch.set_num_interop_threads(1)
@@ -224,7 +233,8 @@ def main():
             cases.append(fn(steps, warmup, n=a.vq_n))
     print(json.dumps({
         "torch": torch.__version__, "python": platform.python_version(),
-        "threads": torch.get_num_threads(), "cases": cases,
+        "threads": torch.get_num_threads(), "cases": cases, "device": DEVICE,
+        "device_name": torch.cuda.get_device_name() if DEVICE != "cpu" else platform.processor(),
     }))
 
 

@@ -3,7 +3,7 @@
  * loop that tries backends in order, keeps the first that loads and names every one that did not
  * in one line. On its own (lib/core.ts) it tries wasm (with lib/wasm's training kernels), then
  * webgl, then the pure-JS cpu backend. lib/backend.ts, Node's side, installs its own host at load:
- * tfjs-node-gpu, tfjs-node, wasm on several threads, cpu, and $VQ_BACKEND.
+ * tfjs-node-gpu, tfjs-node, wasm on several threads, cpu, $VQ_BACKEND, and webgpu (Dawn) by name only.
  *
  * In a browser the wasm backend fetches its .wasm files from the page's folder unless told
  * otherwise: call `setWasmPaths` from @tensorflow/tfjs-backend-wasm before initBackend.
@@ -13,8 +13,11 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels, wasmThreadsInUse } from './wasm/index';
 import { checkOneOf, checkOptionNames } from './validate';
 
-/** A backend initBackend can pick: native TensorFlow (Node, GPU or CPU), wasm, WebGL (browsers) or pure JS. */
-export type BackendChoice = 'node-gpu' | 'node' | 'wasm' | 'webgl' | 'cpu';
+/**
+ * A backend initBackend can pick: native TensorFlow (Node, GPU or CPU), wasm, WebGL (browsers),
+ * WebGPU (Node, on Dawn; only when named) or pure JS.
+ */
+export type BackendChoice = 'node-gpu' | 'node' | 'wasm' | 'webgl' | 'webgpu' | 'cpu';
 
 /** One backend initBackend tried. */
 export interface BackendAttempt {
@@ -28,7 +31,7 @@ export interface BackendAttempt {
 export interface BackendInfo {
   /** The choice that loaded. */
   choice: BackendChoice;
-  /** tf.getBackend() after selection: 'tensorflow', 'wasm', 'webgl' or 'cpu'. */
+  /** tf.getBackend() after selection: 'tensorflow', 'wasm', 'webgl', 'webgpu' or 'cpu'. */
   tfBackend: string;
   attempts: BackendAttempt[];
   /**
@@ -42,6 +45,8 @@ export interface BackendInfo {
 export interface BackendHost {
   /** The choices, fastest first. */
   readonly order: readonly BackendChoice[];
+  /** Choices tried only when named (initBackend's `prefer`, or the override), never in `order`'s turn. */
+  readonly byName?: readonly BackendChoice[];
   /** Make `choice` tf's backend; throws when it cannot (the message's first line is the reason). */
   load(choice: BackendChoice): Promise<void>;
   /** What the summary says after tf.getBackend(), e.g. ", 2 thread(s)" ('' for nothing). */
@@ -133,11 +138,17 @@ export function backendOrder(): readonly BackendChoice[] {
   return host.order;
 }
 
+/** Every choice initBackend accepts here: the order, then those it tries only when named. */
+export function backendChoices(): readonly BackendChoice[] {
+  return [...host.order, ...(host.byName ?? []).filter((c) => !host.order.includes(c))];
+}
+
 /**
  * Select the fastest backend that loads (or `prefer`, or $VQ_BACKEND under Node) and return what
  * happened. Idempotent: a second call with no argument returns the first result.
  *
- * @param prefer force a choice first (falls through to the rest of the order when it fails)
+ * @param prefer force a choice first (falls through to the rest of the order when it fails); under
+ *   Node also 'webgpu', which is never tried unless named here or in $VQ_BACKEND
  * @param opts.verbose print each failed backend's one-line reason as it happens (the reasons are
  *   always in the returned summary, which notebooks print in their first cell)
  */
@@ -145,7 +156,7 @@ export async function initBackend(
   prefer?: BackendChoice,
   opts: { verbose?: boolean; quiet?: boolean } = {},
 ): Promise<BackendInfo> {
-  if (prefer !== undefined) checkOneOf('initBackend(prefer)', prefer, host.order);
+  if (prefer !== undefined) checkOneOf('initBackend(prefer)', prefer, backendChoices());
   checkOptionNames('initBackend(prefer, options)', opts, ['verbose', 'quiet']);
   if (selected && prefer === undefined) return selected;
   // No tf.enableProdMode(): in tfjs 4.22 it only silences tfjs's console warnings (measured: the same

@@ -3,8 +3,11 @@
  * installed when this module loads (the package's main entry loads it).
  *
  * Order tried (fastest first): tfjs-node-gpu (CUDA) → tfjs-node → wasm → cpu.
- * Override with the environment variable VQ_BACKEND = node-gpu | node | wasm | cpu
+ * Override with the environment variable VQ_BACKEND = node-gpu | node | wasm | cpu | webgpu
  * (the override is tried first; if it fails to load we still fall through, and say so).
+ * webgpu (TensorFlow.js's WebGPU backend on Dawn, lib/node/webgpu.ts; optional packages,
+ * `npm run setup:webgpu`) is never in the order: only $VQ_BACKEND=webgpu or initBackend('webgpu')
+ * try it.
  * VQ_WASM_THREADS = n runs wasm's threaded-SIMD build on n threads (lib/node/wasm-threads.ts); the
  * default is the number of cores, at most 4 (see defaultWasmThreads); 1 is the plain SIMD build.
  *
@@ -18,6 +21,7 @@ import { registerNativeKernels } from './native/index';
 import { setNativeMemoryProbe } from './quantizer/memory';
 import { registerWasmKernels, wasmThreadsInUse } from './wasm/index';
 import { requestedWasmThreads, setWasmThreads, wasmThreadsChosen } from './node/wasm-threads';
+import { startWebgpu, webgpuDetail } from './node/webgpu';
 import { BackendChoice, BackendHost, firstLine, setBackendHost, settleLazyBackend, startCpuBackend } from './backend-core';
 
 export { initBackend, backendInfo } from './backend-core';
@@ -25,6 +29,9 @@ export type { BackendChoice, BackendAttempt, BackendInfo } from './backend-core'
 
 /** The backends initBackend tries under Node, fastest first. */
 export const BACKEND_ORDER: readonly BackendChoice[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+
+/** Backends tried under Node only when named ($VQ_BACKEND or initBackend's `prefer`), never in turn. */
+export const BACKENDS_BY_NAME: readonly BackendChoice[] = ['webgpu'];
 
 function oneLine(e: unknown, choice?: BackendChoice): string {
   const first = firstLine(e);
@@ -66,9 +73,10 @@ export function parseWasmThreads(value: string | undefined): number {
 export function parseBackendOverride(value: string | undefined): BackendChoice | null {
   if (value === undefined || value === '') return null;
   const v = value.trim().toLowerCase();
-  if ((BACKEND_ORDER as readonly string[]).includes(v)) return v as BackendChoice;
+  const accepted: readonly string[] = [...BACKEND_ORDER, ...BACKENDS_BY_NAME];
+  if (accepted.includes(v)) return v as BackendChoice;
   throw new Error(
-    `VQ_BACKEND: expected one of ${BACKEND_ORDER.join(', ')}, got ${JSON.stringify(value)}`,
+    `VQ_BACKEND: expected one of ${accepted.join(', ')}, got ${JSON.stringify(value)}`,
   );
 }
 
@@ -112,6 +120,10 @@ async function tryChoice(choice: BackendChoice): Promise<void> {
     }
     case 'cpu': {
       await startCpuBackend();
+      return;
+    }
+    case 'webgpu': {
+      await startWebgpu();
       return;
     }
     default:
@@ -190,10 +202,12 @@ async function adoptLazyBackend(): Promise<void> {
 /** Node's host for initBackend (lib/backend-core.ts), installed below. */
 const NODE_HOST: BackendHost = {
   order: BACKEND_ORDER,
+  byName: BACKENDS_BY_NAME,
   load: tryChoice,
   detail: (choice) =>
     choice === 'wasm' ? `, ${wasmThreadsInUse() ?? 1} thread(s)`
-    : choice === 'node' || choice === 'node-gpu' ? `, ${nativeDevice()}` : '',
+    : choice === 'node' || choice === 'node-gpu' ? `, ${nativeDevice()}`
+    : choice === 'webgpu' ? webgpuDetail() : '',
   reason: (choice, e) => oneLine(e, choice),
   override: () => parseBackendOverride(process.env.VQ_BACKEND),
   prepare: adoptLazyBackend,

@@ -36,8 +36,8 @@ test('a native backend that cannot load falls through with a one-line reason', a
 });
 
 test('bad choices are rejected with the accepted values named', async () => {
-  await assert.rejects(() => initBackend('gpu' as never), /initBackend\(prefer\) must be one of 'node-gpu', 'node', 'wasm', 'cpu', got "gpu"/);
-  assert.throws(() => parseBackendOverride('tpu'), /VQ_BACKEND: expected one of node-gpu, node, wasm, cpu, got "tpu"/);
+  await assert.rejects(() => initBackend('gpu' as never), /initBackend\(prefer\) must be one of 'node-gpu', 'node', 'wasm', 'cpu', 'webgpu', got "gpu"/);
+  assert.throws(() => parseBackendOverride('tpu'), /VQ_BACKEND: expected one of node-gpu, node, wasm, cpu, webgpu, got "tpu"/);
   assert.equal(parseBackendOverride(' WASM '), 'wasm');
   assert.equal(parseBackendOverride(''), null);
   assert.equal(parseBackendOverride(undefined), null);
