@@ -108,6 +108,7 @@ async function bundleLibrary() {
     os: `${shims}/os.ts`, 'node:os': `${shims}/os.ts`,
     crypto: `${shims}/crypto.ts`, 'node:crypto': `${shims}/crypto.ts`,
     zlib: `${shims}/zlib.ts`, 'node:zlib': `${shims}/zlib.ts`,
+    'node:child_process': `${shims}/child_process.ts`,
     path: path.join(KERNEL, 'node_modules', 'path-browserify', 'index.js'),
     'node:path': path.join(KERNEL, 'node_modules', 'path-browserify', 'index.js'),
     pngjs: `${shims}/pngjs.ts`,
