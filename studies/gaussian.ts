@@ -25,6 +25,7 @@ import path from 'node:path';
 import { FSQ, LFQ, LinearAutoencoder, SimVQ, VectorQuantizer, initBackend, tf, trainQuantizer, type Quantizer } from '../lib/internal';
 import { writeFileAtomic } from '../lib/io';
 import { provenance } from './provenance';
+import type { GaussianStudyPoint, GaussianStudyRun } from '../lib/notebook/study';
 
 export const GAUSSIAN_STUDY = 'gaussian-collapse';
 const DIM = 64;
@@ -65,12 +66,9 @@ export const GAUSSIAN_GRID = {
   learningRate: 1e-3,
 };
 
-export interface GaussianPoint { step: number; used: number; perplexity: number; mse: number }
-export interface GaussianRun {
-  study: string; id: string; method: string; label: string; K: number; codebookSize: number; seed: number;
-  steps: number; batchSize: number; learningRate: number; curve: GaussianPoint[]; final: GaussianPoint & { usage: number };
-  initialCodeNorm: number | null; wallSeconds: number; provenance: Record<string, unknown>;
-}
+/** The result types are the notebooks' (lib/notebook/study.ts, readGaussianStudy): defined once. */
+export type GaussianPoint = GaussianStudyPoint;
+export type GaussianRun = GaussianStudyRun;
 
 export const gaussianRunId = (method: string, K: number, seed: number) => `${method}-K${K}-s${seed}`;
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readStudy } from '../lib/notebook/study';
+import { readGaussianStudy, readStudy } from '../lib/notebook/study';
 
 const run = (method: string, lr: number, seed: number, valMse: number, tuning = seed === 0) => ({
   study: 's', id: `${method}-lr${lr}-s${seed}`, method, label: method.toUpperCase(), seed, learningRate: lr, tuning, status: 'done',
@@ -42,4 +42,24 @@ test('readStudy names what is missing: the study, or a method without tuning run
   const dir = write([run('vq', 1e-3, 0, 0.5)]);
   assert.throws(() => readStudy('nope', { dir }), /readStudy: no results for study 'nope' at .*npm run study -- nope/);
   assert.throws(() => readStudy('s', { dir, order: ['vq', 'fsq'] }), /readStudy: study 's' has no tuning run of method 'fsq'/);
+});
+
+test('readGaussianStudy reads the Gaussian study\'s runs sorted by K, method order and seed, and lists the grid\'s missing runs', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'read-gauss-'));
+  try {
+    const runsDir = path.join(dir, 'g', 'runs');
+    fs.mkdirSync(runsDir, { recursive: true });
+    const r = (method: string, K: number, seed: number) => ({ id: `${method}-K${K}-s${seed}`, method, K, seed, final: { used: 1 } });
+    for (const x of [r('vq', 1024, 0), r('fsq', 256, 0), r('vq', 256, 1), r('vq', 256, 0)]) fs.writeFileSync(path.join(runsDir, `${x.id}.json`), JSON.stringify(x));
+    fs.writeFileSync(path.join(dir, 'g', 'study.json'), JSON.stringify({
+      grid: { ks: [256, 1024], seeds: [0], seededKs: [256], extraSeeds: [1] }, methods: [{ id: 'vq' }, { id: 'fsq' }],
+    }));
+    const s = readGaussianStudy('g', { dir, order: ['vq', 'fsq'] });
+    assert.deepEqual(s.runs.map((x) => x.id), ['vq-K256-s0', 'vq-K256-s1', 'fsq-K256-s0', 'vq-K1024-s0']);
+    assert.deepEqual(s.missing, ['fsq-K256-s1', 'fsq-K1024-s0']);
+    assert.deepEqual(readGaussianStudy('g', { dir }).runs.map((x) => x.id), ['fsq-K256-s0', 'vq-K256-s0', 'vq-K256-s1', 'vq-K1024-s0'], 'no order: by name');
+    assert.throws(() => readGaussianStudy('nope', { dir }), /readGaussianStudy: no results for 'nope'.*npm run study -- --gaussian/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

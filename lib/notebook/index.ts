@@ -15,5 +15,5 @@ export { mean, median, meanSd, formatMeanSd } from './stats';
 export type { MeanSd } from './stats';
 export { codecRates, CODEC_OPTIONS } from './codecs';
 export type { CodecPoint } from './codecs';
-export { readStudy } from './study';
-export type { StudyResults, StudyMethod, StudyRun, StudyEpoch, StudyPrior } from './study';
+export { readStudy, readGaussianStudy } from './study';
+export type { StudyResults, StudyMethod, StudyRun, StudyEpoch, StudyPrior, GaussianStudyRun, GaussianStudyPoint } from './study';

@@ -121,3 +121,60 @@ export function readStudy(name: string, opts: { dir?: string; order?: string[] }
     .map((f) => JSON.parse(fs.readFileSync(path.join(priorsDir, f), 'utf8')) as StudyPrior).map((p) => [p.run, p]));
   return { name, dir, checkpoints: path.join(dir, 'checkpoints'), runs, methods, priors };
 }
+
+/** A held-out score of a Gaussian-study run after `step` optimizer steps (step 0: before training). */
+export interface GaussianStudyPoint { step: number; used: number; perplexity: number; mse: number }
+
+/**
+ * One run of notebook 11's Gaussian study (`npm run study -- --gaussian`, studies/gaussian.ts): a quantizer between
+ * a linear encoder and decoder on 64-d Gaussian vectors, `steps` Adam steps, scored on 10,000 held-out vectors along
+ * the way. `codebookSize` is the real one (FSQ [8, 6, 5] at K = 256: 240); usage is used / codebookSize.
+ */
+export interface GaussianStudyRun {
+  study: string;
+  id: string; // <method>-K<K>-s<seed>
+  method: string;
+  label: string;
+  K: number; // the sweep's nominal size
+  codebookSize: number;
+  seed: number;
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  curve: GaussianStudyPoint[]; // step 0, then every evalEvery steps, and the last step
+  final: GaussianStudyPoint & { usage: number };
+  initialCodeNorm: number | null; // mean ‖code‖ at step 0 (VQ, SimVQ), null for FSQ and LFQ
+  wallSeconds: number;
+  provenance: Record<string, unknown>;
+}
+
+/**
+ * Reads results/<name>/runs/*.json of the Gaussian study (default name 'gaussian-collapse'), sorted by K, then
+ * method (in the order of `order`, else by name), then seed. `missing` lists the runs the study's grid
+ * (results/<name>/study.json) declares that have no result yet, so a notebook can say the study is unfinished.
+ */
+export function readGaussianStudy(
+  name = 'gaussian-collapse', opts: { dir?: string; order?: string[] } = {},
+): { name: string; dir: string; runs: GaussianStudyRun[]; missing: string[] } {
+  const dir = path.join(opts.dir ?? defaultResultsDir(), name);
+  const runsDir = path.join(dir, 'runs');
+  if (!fs.existsSync(runsDir)) throw new Error(`readGaussianStudy: no results for '${name}' at ${runsDir} (run: npm run study -- --gaussian)`);
+  const rank = (m: string) => (opts.order ? (opts.order.indexOf(m) + 1 || opts.order.length + 1) : 0);
+  const runs = fs.readdirSync(runsDir).filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(runsDir, f), 'utf8')) as GaussianStudyRun)
+    .sort((a, b) => a.K - b.K || rank(a.method) - rank(b.method) || a.method.localeCompare(b.method) || a.seed - b.seed);
+  const missing: string[] = [];
+  const declFile = path.join(dir, 'study.json');
+  if (fs.existsSync(declFile)) {
+    const decl = JSON.parse(fs.readFileSync(declFile, 'utf8')) as {
+      grid: { ks: number[]; seeds: number[]; seededKs: number[]; extraSeeds: number[] }; methods: { id: string }[];
+    };
+    const have = new Set(runs.map((r) => r.id));
+    for (const K of decl.grid.ks) {
+      for (const seed of [...decl.grid.seeds, ...(decl.grid.seededKs.includes(K) ? decl.grid.extraSeeds : [])]) {
+        for (const m of decl.methods) if (!have.has(`${m.id}-K${K}-s${seed}`)) missing.push(`${m.id}-K${K}-s${seed}`);
+      }
+    }
+  }
+  return { name, dir, runs, missing };
+}
