@@ -32,7 +32,7 @@ import { Job, chosenRate, groupWinner, jobId, planJobs } from './plan';
 import { RunResult, runWorker } from './worker';
 import { gitCommit } from './provenance';
 import { trainPriors } from './priors';
-import { runGaussianStudy } from './gaussian';
+import { GAUSSIAN_GRID, GAUSSIAN_METHODS, GAUSSIAN_STUDY, gaussianJobs, runGaussianStudy } from './gaussian';
 import { writeFileAtomic } from '../lib/io';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -234,6 +234,8 @@ async function main(): Promise<void> {
       console.log(`${s.name.padEnd(24)} ${s.title}: ${s.methods.length} methods × ${s.seeds.length} seeds`
         + `${s.extraSeeds?.length ? ` (+${s.extraSeeds.length} where spreads overlap)` : ''}, ${runs} runs${s.extraSeeds?.length ? ' before extra seeds' : ''}, cap ${s.budget.maxEpochs} epochs`);
     }
+    console.log(`${GAUSSIAN_STUDY.padEnd(24)} notebook 11's Gaussian setting (--gaussian): ${GAUSSIAN_METHODS.length} quantizers × K ${GAUSSIAN_GRID.ks.join(', ')}, `
+      + `${gaussianJobs().length} runs of ${GAUSSIAN_GRID.steps} steps`);
     return;
   }
   if (values.gaussian) {
