@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FSQ, LFQ, LinearAutoencoder, SimVQ, VectorQuantizer, initBackend, tf, trainQuantizer, type Quantizer } from '../lib/internal';
 import { writeFileAtomic } from '../lib/io';
+import { perplexityOf, usageOf } from '../lib/metrics';
 import { provenance } from './provenance';
 import type { GaussianStudyPoint, GaussianStudyRun } from '../lib/notebook/study';
 
@@ -83,7 +84,7 @@ export function gaussianJobs(grid = GAUSSIAN_GRID): { method: GaussianMethod; K:
   return jobs;
 }
 
-/** Held-out scores of the model (synchronous: it runs inside trainQuantizer's onStep). */
+/** Held-out scores of the model, as evaluateQuantizer scores (synchronous: it runs inside trainQuantizer's onStep). */
 function scoreSync(model: Quantizer, data: tf.Tensor2D, K: number): GaussianPoint & { usage: number } {
   const counts = new Int32Array(K);
   let se = 0;
@@ -98,13 +99,9 @@ function scoreSync(model: Quantizer, data: tf.Tensor2D, K: number): GaussianPoin
     for (let j = 0; j < ids.length; j++) counts[ids[j]]++;
     tf.dispose([err, idx]);
   }
-  let used = 0, h = 0;
-  const n = data.shape[0];
-  for (let k = 0; k < K; k++) {
-    if (counts[k] > 0) { used++; h -= (counts[k] / n) * Math.log(counts[k] / n); }
-  }
   const round = (x: number) => Number(x.toPrecision(6));
-  return { step: 0, used, usage: round(used / K), perplexity: round(Math.exp(h)), mse: round(se / data.size) };
+  const usage = usageOf(counts);
+  return { step: 0, used: Math.round(usage * K), usage: round(usage), perplexity: round(perplexityOf(counts)), mse: round(se / data.size) };
 }
 
 /** Mean norm of a VQ's codes (the scale the rotation trick's λ sees), or null for quantizers without a codebook. */
