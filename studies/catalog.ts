@@ -43,6 +43,14 @@ const NC_K = 256;
 const SIMVQ_CODE_NORM = 1 / Math.sqrt(3);
 /** LFQ's entropy weight, tuned on validation: vector-quantize-pytorch's 0.1, and two decades down toward the MSE's scale. */
 const LFQ_ENTROPY_WEIGHTS = [0.1, 0.01, 0.001];
+/**
+ * LFQ's commitment weight, tuned with the entropy weight: vector-quantize-pytorch's default 0 (the first three runs,
+ * ids lfq-ew…), and MAGVIT-v2's 0.25 (ids lfq-c0.25-ew…), added after every commitment-0 run collapsed to one code.
+ */
+const LFQ_VARIANTS = [
+  ...LFQ_ENTROPY_WEIGHTS.map((w) => ({ id: `lfq-ew${w}`, commitment: 0, entropy: w })),
+  ...LFQ_ENTROPY_WEIGHTS.map((w) => ({ id: `lfq-c0.25-ew${w}`, commitment: 0.25, entropy: w })),
+];
 
 export const STUDIES: Record<string, StudySpec> = {
   'vq-vs-fsq': {
@@ -122,8 +130,9 @@ export const STUDIES: Record<string, StudySpec> = {
         quantizer: { type: 'vq', options: { codebookSize: NC_K, commitmentWeight: BETA, init: 'normal', gradient: 'rotation' }, codeNorm: SIMVQ_CODE_NORM }, learningRates: NC_LRS,
       },
       { id: 'simvq', label: 'SimVQ (STE)', quantizer: { type: 'simvq', options: { codebookSize: NC_K, commitmentWeight: BETA, gradient: 'ste' } }, learningRates: NC_LRS },
-      ...LFQ_ENTROPY_WEIGHTS.map((w) => ({
-        id: `lfq-ew${w}`, label: `LFQ, 8 bits, entropy weight ${w}`, quantizer: { type: 'lfq' as const, options: { codebookSize: NC_K, entropyWeight: w } },
+      ...LFQ_VARIANTS.map((v) => ({
+        id: v.id, label: `LFQ, 8 bits, entropy weight ${v.entropy}, commitment weight ${v.commitment}`,
+        quantizer: { type: 'lfq' as const, options: { codebookSize: NC_K, entropyWeight: v.entropy, ...(v.commitment ? { commitmentWeight: v.commitment } : {}) } },
         learningRates: RATE_LR, tuneGroup: 'lfq',
       })),
       { id: 'fsq', label: `FSQ [${FSQ.levelsFor(NC_K).join(', ')}] (240 codes)`, quantizer: { type: 'fsq', levels: FSQ.levelsFor(NC_K) }, learningRates: RATE_LR },
@@ -133,7 +142,7 @@ export const STUDIES: Record<string, StudySpec> = {
     extendLearningRates: 1,
     budget: CONVERGED,
     validationPerClass: 100,
-    keepCheckpoints: ['vq', 'vq-simscale', 'rotation-simscale', 'simvq', ...LFQ_ENTROPY_WEIGHTS.map((w) => `lfq-ew${w}`), 'fsq'],
+    keepCheckpoints: ['vq', 'vq-simscale', 'rotation-simscale', 'simvq', ...LFQ_VARIANTS.map((v) => v.id), 'fsq'],
   },
   tiny: {
     name: 'tiny',
