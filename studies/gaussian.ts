@@ -26,6 +26,7 @@ import { FSQ, LFQ, LinearAutoencoder, SimVQ, VectorQuantizer, initBackend, tf, t
 import { writeFileAtomic } from '../lib/io';
 import { perplexityOf, usageOf } from '../lib/metrics';
 import { provenance } from './provenance';
+import { tfjsSeed } from './spec';
 import type { GaussianStudyPoint, GaussianStudyRun } from '../lib/notebook/study';
 
 export const GAUSSIAN_STUDY = 'gaussian-collapse';
@@ -40,7 +41,7 @@ export interface GaussianMethod { id: string; label: string; make: (K: number, s
 /** Plain VQ (or the rotation trick) with its codebook redrawn as N(0, (norm²/dim)) per coordinate: code norm ≈ norm. */
 function vqAtScale(K: number, seed: number, norm: number | null, gradient: 'ste' | 'rotation'): VectorQuantizer {
   const q = new VectorQuantizer({ codebookSize: K, dim: DIM, commitmentWeight: 0.25, gradient, seed, checkFinite: false });
-  if (norm !== null) tf.tidy(() => q.codebook.assign(tf.randomNormal([K, DIM], 0, norm / Math.sqrt(DIM), 'float32', seed)));
+  if (norm !== null) tf.tidy(() => q.codebook.assign(tf.randomNormal([K, DIM], 0, norm / Math.sqrt(DIM), 'float32', tfjsSeed(seed))));
   return q;
 }
 

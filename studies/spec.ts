@@ -78,6 +78,17 @@ export interface StudySpec {
   prior?: PriorSpec;
 }
 
+/**
+ * A seed for tfjs's random ops (tf.randomNormal & co.) that honours 0. tfjs draws from `seed ? seed : Math.random()`,
+ * so seed 0 silently means "unseeded": a different draw in every process. The string '0' is truthy and gives alea('0'),
+ * the stream seed 0 names; every other seed is passed through unchanged. Before this helper, the seed-0 runs whose codes
+ * were redrawn at a scale (codeNorm here, and studies/gaussian.ts's) drew them unseeded: those runs are not reproducible
+ * bit for bit, their other seeds are.
+ */
+export function tfjsSeed(seed: number): number {
+  return seed === 0 ? ('0' as unknown as number) : seed;
+}
+
 /** The quantizer of `spec`, seeded. */
 export function makeQuantizer(spec: QuantizerSpec, dim: number, seed: number): Bottleneck & { dispose(): void } {
   const common = { seed, checkFinite: false };
@@ -86,7 +97,7 @@ export function makeQuantizer(spec: QuantizerSpec, dim: number, seed: number): B
       const q = new VectorQuantizer({ dim, ...spec.options, ...common } as never);
       if (spec.codeNorm !== undefined) {
         const norm = spec.codeNorm;
-        tf.tidy(() => q.codebook.assign(tf.randomNormal([q.codebookSize, dim], 0, norm / Math.sqrt(dim), 'float32', seed)));
+        tf.tidy(() => q.codebook.assign(tf.randomNormal([q.codebookSize, dim], 0, norm / Math.sqrt(dim), 'float32', tfjsSeed(seed))));
       }
       return q;
     }

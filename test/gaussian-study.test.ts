@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SimVQ, VectorQuantizer, tf } from '../lib/internal';
 import { GAUSSIAN_GRID, GAUSSIAN_METHODS, SIMVQ_INITIAL_NORM, gaussianJobs, runGaussian, runGaussianStudy } from '../studies/gaussian';
+import { makeQuantizer } from '../studies/spec';
 import { useTestBackend } from './support/backend';
 
 const meanNorm = (codes: tf.Tensor2D) => tf.tidy(() => tf.mean(tf.norm(codes, 'euclidean', 1)).dataSync()[0]);
@@ -37,6 +38,27 @@ test('the initial code scales are what the labels say: SimVQ ≈ 0.58, the contr
   assert.ok(Math.abs(norms['vq-unit'] / 8 - 1) < 0.1 && Math.abs(norms['rotation-unit'] / 8 - 1) < 0.1, JSON.stringify(norms));
   assert.ok(norms.vq < 0.05 && norms.rotation < 0.05, JSON.stringify(norms));
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('codes redrawn at a scale are the same for the same seed, seed 0 included (tfjs reads seed 0 as unseeded)', async () => {
+  await useTestBackend();
+  for (const seed of [0, 1]) {   // the MNIST studies' codeNorm (studies/spec.ts)
+    const spec = { type: 'vq' as const, options: { codebookSize: 16 }, codeNorm: 0.5 };
+    const [a, b] = [makeQuantizer(spec, 8, seed) as VectorQuantizer, makeQuantizer(spec, 8, seed) as VectorQuantizer];
+    assert.deepEqual(Array.from(a.codebook.dataSync()), Array.from(b.codebook.dataSync()), `studies/spec.ts codeNorm, seed ${seed}`);
+    a.dispose(); b.dispose();
+  }
+  for (const id of ['vq-unit', 'vq-simscale', 'rotation-unit']) {
+    for (const seed of [0, 1]) {
+      const [a, b] = [method(id).make(64, seed), method(id).make(64, seed)];
+      const [ca, cb] = [(a as VectorQuantizer).codebook, (b as VectorQuantizer).codebook];
+      assert.deepEqual(Array.from(ca.dataSync()), Array.from(cb.dataSync()), `${id}, seed ${seed}`);
+      a.dispose(); b.dispose();
+    }
+  }
+  const [s0, s1] = [method('vq-unit').make(64, 0), method('vq-unit').make(64, 1)];
+  assert.notDeepEqual(Array.from((s0 as VectorQuantizer).codebook.dataSync()), Array.from((s1 as VectorQuantizer).codebook.dataSync()));
+  s0.dispose(); s1.dispose();
 });
 
 test('a run records held-out scores at step 0 and every evalEvery steps, usage over the real codebook size, no leaks', async () => {
