@@ -45,11 +45,15 @@ const SIMVQ_CODE_NORM = 1 / Math.sqrt(3);
 const LFQ_ENTROPY_WEIGHTS = [0.1, 0.01, 0.001];
 /**
  * LFQ's commitment weight, tuned with the entropy weight: vector-quantize-pytorch's default 0 (the first three runs,
- * ids lfq-ew…), and MAGVIT-v2's 0.25 (ids lfq-c0.25-ew…), added after every commitment-0 run collapsed to one code.
+ * ids lfq-ew…), and MAGVIT-v2's 0.25 (ids lfq-c0.25-ew…), added after every commitment-0 run collapsed to one code;
+ * then the inverse temperature (ids …-t10, …-t1), added when the commitment-0.25 runs kept only 2–4 codes.
  */
-const LFQ_VARIANTS = [
+const LFQ_VARIANTS: { id: string; commitment: number; entropy: number; inverseTemperature?: number }[] = [
   ...LFQ_ENTROPY_WEIGHTS.map((w) => ({ id: `lfq-ew${w}`, commitment: 0, entropy: w })),
   ...LFQ_ENTROPY_WEIGHTS.map((w) => ({ id: `lfq-c0.25-ew${w}`, commitment: 0.25, entropy: w })),
+  // With codes at ±1 and 1/τ = 100 (vector-quantize-pytorch's default) the soft assignment is one-hot, so the entropy
+  // term has no gradient: the temperature too, at 10 and 1.
+  ...[10, 1].map((t) => ({ id: `lfq-c0.25-ew0.1-t${t}`, commitment: 0.25, entropy: 0.1, inverseTemperature: t })),
 ];
 
 export const STUDIES: Record<string, StudySpec> = {
@@ -131,8 +135,14 @@ export const STUDIES: Record<string, StudySpec> = {
       },
       { id: 'simvq', label: 'SimVQ (STE)', quantizer: { type: 'simvq', options: { codebookSize: NC_K, commitmentWeight: BETA, gradient: 'ste' } }, learningRates: NC_LRS },
       ...LFQ_VARIANTS.map((v) => ({
-        id: v.id, label: `LFQ, 8 bits, entropy weight ${v.entropy}, commitment weight ${v.commitment}`,
-        quantizer: { type: 'lfq' as const, options: { codebookSize: NC_K, entropyWeight: v.entropy, ...(v.commitment ? { commitmentWeight: v.commitment } : {}) } },
+        id: v.id, label: `LFQ, 8 bits, entropy weight ${v.entropy}, commitment weight ${v.commitment}${v.inverseTemperature ? `, 1/τ = ${v.inverseTemperature}` : ''}`,
+        quantizer: {
+          type: 'lfq' as const,
+          options: {
+            codebookSize: NC_K, entropyWeight: v.entropy, ...(v.commitment ? { commitmentWeight: v.commitment } : {}),
+            ...(v.inverseTemperature ? { inverseTemperature: v.inverseTemperature } : {}),
+          },
+        },
         learningRates: RATE_LR, tuneGroup: 'lfq',
       })),
       { id: 'fsq', label: `FSQ [${FSQ.levelsFor(NC_K).join(', ')}] (240 codes)`, quantizer: { type: 'fsq', levels: FSQ.levelsFor(NC_K) }, learningRates: RATE_LR },
