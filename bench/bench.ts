@@ -10,11 +10,14 @@
  * pure-JS cpu backend with --cpu), and the same cases in PyTorch (bench/torch_bench.py) when a
  * Python with torch is found (the bench installs nothing), at the same thread count (and at
  * PyTorch's best thread count for the multi-threaded rows). Numbers are medians of N timed
- * steps after warm-up; ratio = ours / PyTorch (> 1: faster).
+ * steps after warm-up; ratio = ours / PyTorch (> 1: faster). Also reported: each process's peak
+ * resident memory (getrusage maxrss, KiB) beside PyTorch's at the same thread count, and with
+ * --batches the VQ-VAE step at several batch sizes (a row and a ratio per batch).
  *
  * Options: --json (last stdout line is one JSON object) --quick --steps N --threads 1,2
  *          --cases vqvae-train-step,vq-layer,fsq-layer --cpu --no-pytorch --profile
- *          --vq-n N (VQ/FSQ vectors; default 65536) --python PATH
+ *          --vq-n N (VQ/FSQ vectors; default 65536) --batches 64,256,1024 (VQ-VAE batch sizes;
+ *          default 256) --python PATH
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -42,6 +45,8 @@ interface Options {
   pytorch: boolean;
   profile: boolean;
   vqN: number;
+  /** batch sizes of the VQ-VAE step, ascending (default [256]) */
+  batches: number[];
   python: string | null;
 }
 
@@ -64,6 +69,7 @@ function parseOptions(argv: string[]): Options {
         python: { type: 'string' },
         threads: { type: 'string' },
         cases: { type: 'string' },
+        batches: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -81,9 +87,11 @@ function parseOptions(argv: string[]): Options {
     pytorch: !values['no-pytorch'],
     profile: values.profile ?? false,
     vqN: values['vq-n'] === undefined ? 65536 : Number(values['vq-n']),
+    batches: values.batches === undefined ? [256] : [...new Set(values.batches.split(',').map(Number))].sort((a, b) => a - b),
     python: values.python ?? null,
   };
   if (o.threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error('bench: --threads expects positive integers');
+  if (o.batches.some((b) => !Number.isInteger(b) || b < 1)) throw new Error('bench: --batches expects positive integers');
   if (!(Number.isInteger(o.vqN) && o.vqN > 0)) throw new Error('bench: --vq-n expects a positive integer');
   return o;
 }
@@ -91,6 +99,14 @@ function parseOptions(argv: string[]): Options {
 const log = (msg: string): void => {
   process.stderr.write(`${msg}\n`);
 };
+
+/**
+ * This process's peak resident set size so far, KiB (getrusage ru_maxrss, RUSAGE_SELF: children
+ * not included). Monotone: it never goes down within a process.
+ */
+function peakRssKib(): number {
+  return process.resourceUsage().maxRSS;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -242,8 +258,18 @@ async function profileVQVAE(batch = 256): Promise<{ model: string; kernels: Arra
 
 // ------------------------------------------------------------------ PyTorch
 
-interface TorchCase { name: CaseName; unit: string; ms: number; value: number; samples_ms: number[] }
-interface TorchRun { torch: string; python: string; threads: number; cases: TorchCase[] }
+interface TorchCase {
+  name: CaseName; unit: string; ms: number; value: number; samples_ms: number[];
+  /** VQ-VAE batch; VQ/FSQ vectors */
+  batch?: number; n?: number;
+  /** the Python process's peak RSS right after this case, KiB (monotone within the process; null without getrusage) */
+  peak_rss_kib?: number | null;
+}
+/** One torch_bench.py process; RSS in KiB: peak over all its cases, and peak once torch was imported, before them. */
+interface TorchRun {
+  torch: string; python: string; threads: number; cases: TorchCase[];
+  peak_rss_kib?: number | null; start_rss_kib?: number | null;
+}
 
 function findPython(explicit: string | null): { python: string; torch: string; blas: string } | null {
   // The peer is a pip PyTorch (MKL/oneDNN) in its own virtualenv (bench/requirements.txt);
@@ -270,7 +296,7 @@ function runTorch(python: string, threads: number, cases: CaseName[], o: Options
     log('[bench] bench/torch_bench.py not found (run from the repository root)');
     return null;
   }
-  const args = [script, '--threads', String(threads), '--cases', cases.join(','), '--vq-n', String(n)];
+  const args = [script, '--threads', String(threads), '--cases', cases.join(','), '--vq-n', String(n), '--batches', o.batches.join(',')];
   if (o.quick) args.push('--quick');
   if (o.steps) args.push('--steps', String(o.steps));
   log(`[bench] PyTorch, ${threads} thread(s): ${cases.join(', ')} ...`);
@@ -299,37 +325,69 @@ interface Row {
   pytorch_threads: number | null;
   pytorch_ms: number | null;
   ratio: number | null;
+  /** the VQ-VAE step's batch size (null for the other cases) */
+  batch: number | null;
+  /** the measuring process's peak RSS right after this case, KiB (monotone within the process) */
+  peak_rss_kib: number;
+  /** the same for the PyTorch process that ran the matching case */
+  pytorch_peak_rss_kib: number | null;
+}
+
+/** One of our measuring processes: its peak RSS (KiB) after the cases of one backend and thread count. */
+interface Peak {
+  backend: string;
+  threads: number | null;
+  /** 'child': a tfjs-node child of its own; 'main': wasm and cpu, one after another in this process */
+  process: 'child' | 'main';
+  kib: number;
+  /** the peak once the backend had loaded, before the first case (the runtime's own share); null for
+   * main's later rows, where it would repeat the rows above */
+  startKib: number | null;
 }
 
 type Profile = { model: string; kernels: Array<{ kernel: string; ms: number; calls: number }> };
 
+/** Timed steps and warm-up calls of one case on one backend. */
+function stepsFor(o: Options, name: CaseName, slow: boolean): { steps: number; warmup: number } {
+  const steps = o.quick ? 2 : o.steps || (name === 'vq-layer' ? 5 : slow ? 2 : 10);
+  const warmup = o.quick || slow || name === 'vq-layer' ? 1 : 3;
+  return { steps, warmup };
+}
+
+/** One case (the VQ-VAE step at `batch` images); null, logged, when it throws. */
+async function measureCase(o: Options, name: CaseName, backend: string, batch: number, label: string): Promise<Measured | null> {
+  const slow = backend === 'cpu';
+  const { steps, warmup } = stepsFor(o, name, slow);
+  try {
+    if (name === 'vqvae-train-step') return await vqvaeCase(steps, warmup, batch);
+    if (name === 'vq-layer') return await vqCase(steps, warmup, slow ? Math.min(o.vqN, 4096) : o.vqN, backend);
+    return await fsqCase(steps, warmup, o.vqN);
+  } catch (e) {
+    log(`[bench] ${label} failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    return null;
+  }
+}
+
 async function runCases(o: Options, backend: string, threads: number | null, rows: Row[], profile: boolean): Promise<Profile | null> {
   const label = threads ? `${backend}, ${threads} thread(s)` : backend;
   const slow = backend === 'cpu';
-  let prof: Profile | null = null;
   for (const name of o.cases) {
-    log(`[bench] ${label}: ${name} ...`);
-    const steps = o.quick ? 2 : o.steps || (name === 'vq-layer' ? 5 : slow ? 2 : 10);
-    const warmup = o.quick || slow || name === 'vq-layer' ? 1 : 3;
-    let m: Measured;
-    try {
-      if (name === 'vqvae-train-step') m = await vqvaeCase(steps, warmup);
-      else if (name === 'vq-layer') m = await vqCase(steps, warmup, slow ? Math.min(o.vqN, 4096) : o.vqN, backend);
-      else m = await fsqCase(steps, warmup, o.vqN);
-    } catch (e) {
-      log(`[bench] ${label}: ${name} failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      continue;
+    for (const batch of name === 'vqvae-train-step' ? o.batches : [null]) {
+      const what = batch === null ? name : `${name} (batch ${batch})`;
+      log(`[bench] ${label}: ${what} ...`);
+      const m = await measureCase(o, name, backend, batch ?? 256, `${label}: ${what}`);
+      if (!m) continue;
+      const ms = median(m.samplesMs);
+      rows.push({
+        name, backend, threads, unit: m.unit, ours: (m.items * 1000) / ms, ms, steps: m.samplesMs.length, impl: m.impl,
+        note: m.note ?? (slow && name === 'vq-layer' ? `N=${Math.min(o.vqN, 4096)} on the pure-JS backend` : undefined),
+        pytorch: null, pytorch_threads: null, pytorch_ms: null, ratio: null,
+        batch, peak_rss_kib: peakRssKib(), pytorch_peak_rss_kib: null,
+      });
+      log(`[bench]   ${((m.items * 1000) / ms).toFixed(0)} ${m.unit} (${ms.toFixed(1)} ms/step, median of ${m.samplesMs.length}; peak RSS so far ${(peakRssKib() / 1024).toFixed(0)} MiB)`);
     }
-    const ms = median(m.samplesMs);
-    rows.push({
-      name, backend, threads, unit: m.unit, ours: (m.items * 1000) / ms, ms, steps: m.samplesMs.length, impl: m.impl,
-      note: m.note ?? (slow && name === 'vq-layer' ? `N=${Math.min(o.vqN, 4096)} on the pure-JS backend` : undefined),
-      pytorch: null, pytorch_threads: null, pytorch_ms: null, ratio: null,
-    });
-    log(`[bench]   ${((m.items * 1000) / ms).toFixed(0)} ${m.unit} (${ms.toFixed(1)} ms/step, median of ${m.samplesMs.length})`);
   }
-  if (profile && o.cases.includes('vqvae-train-step')) prof = await profileVQVAE();
-  return prof;
+  return profile && o.cases.includes('vqvae-train-step') ? profileVQVAE() : null;
 }
 
 function fmt(v: number | null, digits = 0): string {
@@ -337,8 +395,8 @@ function fmt(v: number | null, digits = 0): string {
   return v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-/** Run the cases on tfjs-node at `threads` intra-op threads in a child process; its rows. */
-function nativeChild(o: Options, threads: number): { rows: Row[] } | { error: string } {
+/** Run the cases on tfjs-node at `threads` intra-op threads in a child process; its rows and peak RSS. */
+function nativeChild(o: Options, threads: number): { rows: Row[]; peak: Peak } | { error: string } {
   log(`[bench] tfjs-node, ${threads} thread(s): starting a child process ...`);
   const r = spawnSync(process.execPath, [__filename, ...process.argv.slice(2).filter((a) => a !== '--json')], {
     encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 * 2 ** 20, stdio: ['ignore', 'pipe', 'inherit'],
@@ -349,13 +407,13 @@ function nativeChild(o: Options, threads: number): { rows: Row[] } | { error: st
   });
   const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !last.startsWith('{')) return { error: `the child process failed (exit ${r.status})` };
-  const out = JSON.parse(last) as { rows?: Row[]; error?: string };
-  return out.rows ? { rows: out.rows } : { error: out.error ?? 'no rows' };
+  const out = JSON.parse(last) as { rows?: Row[]; peak?: Peak; error?: string };
+  return out.rows && out.peak ? { rows: out.rows, peak: out.peak } : { error: out.error ?? 'no rows' };
 }
 
 /**
  * The child of nativeChild: select tfjs-node (tfjs-node-gpu when $VQ_BACKEND is node-gpu), run the
- * cases, print {rows} or {error} as JSON.
+ * cases, print {rows, peak} (peak: this process's peak RSS after all of them) or {error} as JSON.
  */
 async function nativeChildMain(o: Options, threads: number): Promise<void> {
   tf.enableProdMode();
@@ -366,8 +424,12 @@ async function nativeChildMain(o: Options, threads: number): Promise<void> {
     return;
   }
   const rows: Row[] = [];
-  await runCases(o, `tfjs-${choice}`, choice === 'node-gpu' ? null : threads, rows, false);
-  process.stdout.write(`${JSON.stringify({ rows })}\n`);
+  const backend = `tfjs-${choice}`;
+  const t = choice === 'node-gpu' ? null : threads;
+  const startKib = peakRssKib();
+  await runCases(o, backend, t, rows, false);
+  const peak: Peak = { backend, threads: t, process: 'child', kib: peakRssKib(), startKib };
+  process.stdout.write(`${JSON.stringify({ rows, peak })}\n`);
 }
 
 /** The machine a run measured, printed in the report's first line and in the JSON. */
@@ -388,16 +450,25 @@ type Machine = ReturnType<typeof machineInfo>;
  * Step 1. The native backend (tfjs-node), once per thread count: TensorFlow sizes its thread
  * pools when it loads, from TF_NUM_INTRAOP_THREADS, so each count runs in a child process of its own.
  */
-function benchNative(o: Options, threads: number[], rows: Row[], notes: string[]): void {
+function benchNative(o: Options, threads: number[], rows: Row[], peaks: Peak[], notes: string[]): void {
   for (const t of threads) {
     const child = nativeChild(o, t);
     if ('error' in child) { notes.push(`tfjs-node with ${t} thread(s) not used: ${child.error}`); continue; }
     rows.push(...child.rows);
+    peaks.push(child.peak);
   }
 }
 
-/** Step 2. wasm, at each thread count (the threaded build is started afresh for each). */
-async function benchWasm(o: Options, threads: number[], rows: Row[], notes: string[], profiles: Record<string, Profile>): Promise<void> {
+/** This process's peak RSS before its first case (KiB), or null when it has already run cases. */
+function mainStartKib(peaks: Peak[]): number | null {
+  return peaks.some((p) => p.process === 'main') ? null : peakRssKib();
+}
+
+/**
+ * Step 2. wasm, at each thread count (the threaded build is started afresh for each), in this
+ * process: the peak RSS after a thread count's cases also covers the counts before it.
+ */
+async function benchWasm(o: Options, threads: number[], rows: Row[], peaks: Peak[], notes: string[], profiles: Record<string, Profile>): Promise<void> {
   for (const t of threads) {
     tf.disposeVariables();
     try {
@@ -411,28 +482,67 @@ async function benchWasm(o: Options, threads: number[], rows: Row[], notes: stri
     }
     const actual = wasmThreadsInUse() ?? t;
     if (actual !== t) notes.push(`wasm asked for ${t} threads, runs ${actual}`);
+    const startKib = mainStartKib(peaks);
     const prof = await runCases(o, 'wasm', actual, rows, o.profile);
     if (prof) profiles[`wasm-${actual}t`] = prof;
+    peaks.push({ backend: 'wasm', threads: actual, process: 'main', kib: peakRssKib(), startKib });
   }
 }
 
 /** Step 3. The pure-JS backend (slow: opt-in). */
-async function benchCpu(o: Options, rows: Row[], notes: string[]): Promise<void> {
+async function benchCpu(o: Options, rows: Row[], peaks: Peak[], notes: string[]): Promise<void> {
   if (o.cpu) {
     await initBackend('cpu', { quiet: true });
+    const startKib = mainStartKib(peaks);
     await runCases(o, 'cpu', null, rows, false);
+    peaks.push({ backend: 'cpu', threads: null, process: 'main', kib: peakRssKib(), startKib });
   } else {
     notes.push('cpu (pure-JS) backend skipped: about 50x slower than wasm; pass --cpu to include it');
   }
 }
 
 type TorchInfo = { python: string; torch: string; blas: string };
+/** PyTorch's RSS per thread count, KiB: that of the process with the largest peak at it (as in Peak). */
+type TorchPeaks = Map<number, { kib: number; startKib: number | null }>;
+
+/** The vectors N a vq-layer row ran (its throughput × its time). */
+const vqNOf = (r: Row): number => Math.round((r.ours * r.ms) / 1000);
+
+/** Whether PyTorch's case `c` is our row's computation: same case, N (vq-layer) and batch (VQ-VAE step). */
+function sameCase(r: Row, c: TorchCase): boolean {
+  if (c.name !== r.name) return false;
+  if (r.name === 'vq-layer' && c.n !== undefined && c.n !== vqNOf(r)) return false;
+  return r.batch === null || c.batch === undefined || c.batch === r.batch;
+}
+
+/**
+ * PyTorch at each of `torchThreads`: the cases other than vq-layer in one process, vq-layer in
+ * one process per N our rows ran (vectors/s compares at equal N). Fills `peaks`.
+ */
+function torchRuns(o: Options, torchInfo: TorchInfo, torchThreads: number[], vqNs: number[], peaks: TorchPeaks): Map<number, TorchRun> {
+  const runs = new Map<number, TorchRun>();
+  for (const t of torchThreads) {
+    const cases = o.cases.filter((c) => c !== 'vq-layer');
+    const run = cases.length ? runTorch(torchInfo.python, t, cases, o, o.vqN) : { torch: torchInfo.torch, python: '', threads: t, cases: [] };
+    const procs = [run];
+    for (const n of o.cases.includes('vq-layer') ? (vqNs.length ? vqNs : [o.vqN]) : []) {
+      const r = runTorch(torchInfo.python, t, ['vq-layer'], o, n);
+      procs.push(r);
+      if (r && run) run.cases.push(...r.cases.map((c) => ({ ...c, n })));
+    }
+    let top: TorchRun | null = null;
+    for (const r of procs) if (r?.peak_rss_kib && r.peak_rss_kib > (top?.peak_rss_kib ?? 0)) top = r;
+    if (top?.peak_rss_kib) peaks.set(t, { kib: top.peak_rss_kib, startKib: top.start_rss_kib ?? null });
+    if (run) runs.set(t, run);
+  }
+  return runs;
+}
 
 /**
  * Step 4. PyTorch at the same thread counts (and at all cores); fills the pytorch columns of
- * `rows` with the run at the row's thread count. Returns which PyTorch ran, or null.
+ * `rows` with the run at the row's thread count, and `peaks`. Returns which PyTorch ran, or null.
  */
-function comparePyTorch(o: Options, threads: number[], cores: number, rows: Row[], notes: string[]): TorchInfo | null {
+function comparePyTorch(o: Options, threads: number[], cores: number, rows: Row[], notes: string[], peaks: TorchPeaks): TorchInfo | null {
   const torchInfo = findPython(o.python);
   if (!torchInfo) {
     notes.push('PyTorch not found (tried --python, $VQ_PYTHON, .venv-bench/, python3; see bench/README.md for a pip PyTorch venv): pytorch columns are null');
@@ -442,54 +552,100 @@ function comparePyTorch(o: Options, threads: number[], cores: number, rows: Row[
     notes.push(`PyTorch ${torchInfo.torch} at ${torchInfo.python} uses the generic reference BLAS (BLAS_INFO=generic, e.g. Debian's python3-torch): its matmuls and conv backward are far slower than a pip build's, so ratios against it flatter TensorFlow.js`);
   }
   const torchThreads = [...new Set([1, ...threads, cores].filter((t) => t <= cores))].sort((a, b) => a - b);
-  const vqNs = [...new Set(rows.filter((r) => r.name === 'vq-layer').map((r) => Math.round((r.ours * r.ms) / 1000)))];
-  const runs = new Map<number, TorchRun>();
-  for (const t of torchThreads) {
-    const cases = o.cases.filter((c) => c !== 'vq-layer');
-    const run = cases.length ? runTorch(torchInfo.python, t, cases, o, o.vqN) : { torch: torchInfo.torch, python: '', threads: t, cases: [] };
-    // The VQ layer in PyTorch at the N our rows ran (vectors/s compares at equal N).
-    for (const n of o.cases.includes('vq-layer') ? (vqNs.length ? vqNs : [o.vqN]) : []) {
-      const r = runTorch(torchInfo.python, t, ['vq-layer'], o, n);
-      if (r && run) run.cases.push(...r.cases.map((c) => ({ ...c, name: c.name, n } as TorchCase & { n: number })));
-    }
-    if (run) runs.set(t, run);
-  }
-  const torchFor = (name: CaseName, t: number, n?: number): TorchCase | undefined =>
-    runs.get(t)?.cases.find((c) => c.name === name && (n === undefined || (c as TorchCase & { n?: number }).n === undefined || (c as TorchCase & { n?: number }).n === n));
+  const vqNs = [...new Set(rows.filter((r) => r.name === 'vq-layer').map(vqNOf))];
+  const runs = torchRuns(o, torchInfo, torchThreads, vqNs, peaks);
   for (const r of rows) {
-    const n = r.name === 'vq-layer' ? Math.round((r.ours * r.ms) / 1000) : undefined;
     // Ours against PyTorch at the same thread count (the pure-JS cpu backend: 1 thread).
     const t = r.threads ?? 1;
-    const c = torchFor(r.name, t, n);
-    const best: { t: number; c: TorchCase } | null = c ? { t, c } : null;
-    if (best) {
-      r.pytorch = best.c.value;
-      r.pytorch_threads = best.t;
-      r.pytorch_ms = best.c.ms;
-      r.ratio = r.ours / best.c.value;
+    const c = runs.get(t)?.cases.find((k) => sameCase(r, k));
+    if (c) {
+      r.pytorch = c.value;
+      r.pytorch_threads = t;
+      r.pytorch_ms = c.ms;
+      r.ratio = r.ours / c.value;
+      r.pytorch_peak_rss_kib = c.peak_rss_kib ?? null;
     }
   }
   return torchInfo;
 }
 
-/** The printed report: machine, PyTorch, the table of rows, notes, kernel profiles. */
-function reportText(machine: Machine, torchInfo: TorchInfo | null, rows: Row[], notes: string[], profiles: Record<string, Profile>): string {
+/** Everything a run measured, as the two reports take it. */
+interface Report {
+  machine: Machine;
+  torchInfo: TorchInfo | null;
+  rows: Row[];
+  notes: string[];
+  profiles: Record<string, Profile>;
+  peaks: Peak[];
+  torchPeaks: TorchPeaks;
+}
+
+/** A table's lines: columns padded to their width, those in `left` to the left, the others to the right. */
+function tableLines(header: string[], body: string[][], left: number[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+}
+
+/** The main table: one row per case, backend, thread count (and VQ-VAE batch size). */
+function caseLines(rows: Row[]): string[] {
+  // The VQ-VAE step names its batch only when a run has batch sizes other than the default 256.
+  const scaled = rows.some((r) => r.batch !== null && r.batch !== 256);
   const header = ['case', 'backend', 'threads', 'ours', 'unit', 'ms/step', 'PyTorch', 'PyT thr', 'PyT ms', 'ours/PyTorch'];
   const body = rows.map((r) => [
-    r.name, r.backend, r.threads === null ? '—' : String(r.threads), fmt(r.ours), r.unit, fmt(r.ms, 1),
+    scaled && r.batch !== null ? `${r.name} (batch ${r.batch})` : r.name,
+    r.backend, r.threads === null ? '—' : String(r.threads), fmt(r.ours), r.unit, fmt(r.ms, 1),
     fmt(r.pytorch), r.pytorch_threads === null ? '—' : String(r.pytorch_threads), fmt(r.pytorch_ms, 1),
     r.ratio === null ? '—' : `${r.ratio.toFixed(2)}x`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return tableLines(header, body, [0, 1, 4]);
+}
+
+/**
+ * The VQ-VAE step's ours / PyTorch (images/s) at each batch size, a line per backend and thread
+ * count; nothing unless the run had ≥ 2 batch sizes and PyTorch ran.
+ */
+function batchLines(rows: Row[]): string[] {
+  const vq = rows.filter((r) => r.name === 'vqvae-train-step' && r.batch !== null);
+  const batches = [...new Set(vq.map((r) => r.batch as number))].sort((a, b) => a - b);
+  if (batches.length < 2 || vq.every((r) => r.ratio === null)) return [];
+  const key = (r: Row): string => `${r.backend} ${r.threads}`;
+  const body = [...new Set(vq.map(key))].map((k) => {
+    const of = vq.filter((r) => key(r) === k);
+    const cell = (b: number): string => {
+      const r = of.find((x) => x.batch === b);
+      return r === undefined || r.ratio === null ? '—' : `${r.ratio.toFixed(2)}x`;
+    };
+    return [of[0].backend, of[0].threads === null ? '—' : String(of[0].threads), ...batches.map(cell)];
+  });
+  const header = ['backend', 'threads', ...batches.map((b) => `batch ${b}`)];
+  return ['vqvae-train-step by batch size, ours / PyTorch in images/s (> 1: faster):', ...tableLines(header, body, [0, 1])];
+}
+
+/** Each of our processes' peak RSS beside PyTorch's at the same thread count, MiB. */
+function peakLines(peaks: Peak[], torchPeaks: TorchPeaks): string[] {
+  if (!peaks.length) return [];
+  const mib = (kib: number | null | undefined): string => (kib === null || kib === undefined ? '—' : fmt(kib / 1024));
+  const body = peaks.map((p) => {
+    const torch = torchPeaks.get(p.threads ?? 1);
+    return [p.backend, p.threads === null ? '—' : String(p.threads), p.process, mib(p.kib), mib(p.startKib), mib(torch?.kib), mib(torch?.startKib)];
+  });
+  return [
+    'peak RSS per process, MiB (getrusage maxrss over all the cases a process ran; "at start": once loaded, before the first case; main runs wasm, then cpu, so its rows include those above; PyTorch: its largest process at that thread count):',
+    ...tableLines(['backend', 'threads', 'process', 'ours', 'at start', 'PyTorch', 'at start'], body, [0, 2]),
+  ];
+}
+
+/** The printed report: machine, PyTorch, the table of rows, notes, batch scaling, peak RSS, kernel profiles. */
+function reportText(rep: Report): string {
+  const { machine, torchInfo, rows, notes, profiles } = rep;
   const out: string[] = [];
   out.push(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, ${machine.platform}, node ${machine.node}, tfjs ${machine.tfjs}, load ${machine.loadavg.join(' ')}`);
   if (torchInfo) out.push(`pytorch: ${torchInfo.torch} (${torchInfo.python}, BLAS ${torchInfo.blas})`);
-  out.push(line(header));
-  out.push(line(widths.map((w) => '-'.repeat(w))));
-  for (const b of body) out.push(line(b));
+  out.push(...caseLines(rows));
   for (const r of rows) if (r.note) out.push(`note (${r.name}, ${r.backend}${r.threads ? ` ${r.threads}t` : ''}): ${r.note}`);
   for (const n of notes) out.push(`note: ${n}`);
+  out.push(...batchLines(rows), ...peakLines(rep.peaks, rep.torchPeaks));
   for (const [k, p] of Object.entries(profiles)) {
     const total = p.kernels.reduce((a, b) => a + b.ms, 0);
     out.push(`profile of one VQ-VAE step (${p.model}), ${k}: ${total.toFixed(0)} ms in kernels (per-kernel minimum of 3 steps)`);
@@ -498,16 +654,26 @@ function reportText(machine: Machine, torchInfo: TorchInfo | null, rows: Row[], 
   return `${out.join('\n')}\n`;
 }
 
-/** The --json line: the same run as one object. */
-function reportJson(machine: Machine, torchInfo: TorchInfo | null, rows: Row[], notes: string[], profiles: Record<string, Profile>): string {
+/** The --json line: the same run as one object (RSS in KiB). */
+function reportJson(rep: Report): string {
+  const { machine, torchInfo, rows, notes, profiles, peaks, torchPeaks } = rep;
   const json = {
     machine,
     pytorch: torchInfo,
     cases: rows.map((r) => ({
       name: r.name, backend: r.backend, threads: r.threads, unit: r.unit, ours: r.ours, pytorch: r.pytorch, ratio: r.ratio,
       ms_per_step: r.ms, median_of: r.steps, pytorch_threads: r.pytorch_threads, pytorch_ms_per_step: r.pytorch_ms,
+      batch: r.batch, peak_rss_kib: r.peak_rss_kib, pytorch_peak_rss_kib: r.pytorch_peak_rss_kib,
       impl: r.impl, ...(r.note ? { note: r.note } : {}),
     })),
+    peak_rss: peaks.map((p) => {
+      const t = p.threads ?? 1;
+      const torch = torchPeaks.get(t);
+      return {
+        backend: p.backend, threads: p.threads, process: p.process, peak_rss_kib: p.kib, start_rss_kib: p.startKib,
+        pytorch_threads: torch ? t : null, pytorch_peak_rss_kib: torch?.kib ?? null, pytorch_start_rss_kib: torch?.startKib ?? null,
+      };
+    }),
     notes,
     ...(Object.keys(profiles).length ? { profiles } : {}),
   };
@@ -521,15 +687,13 @@ async function main(): Promise<void> {
   tf.enableProdMode();
   const machine = machineInfo();
   const threads = o.threads.length ? o.threads : machine.cores >= 2 ? [1, 2] : [1];
-  const rows: Row[] = [];
-  const notes: string[] = [];
-  const profiles: Record<string, Profile> = {};
-  benchNative(o, threads, rows, notes);
-  await benchWasm(o, threads, rows, notes, profiles);
-  await benchCpu(o, rows, notes);
-  const torchInfo = o.pytorch ? comparePyTorch(o, threads, machine.cores, rows, notes) : null;
-  process.stdout.write(reportText(machine, torchInfo, rows, notes, profiles));
-  if (o.json) process.stdout.write(reportJson(machine, torchInfo, rows, notes, profiles));
+  const rep: Report = { machine, torchInfo: null, rows: [], notes: [], profiles: {}, peaks: [], torchPeaks: new Map() };
+  benchNative(o, threads, rep.rows, rep.peaks, rep.notes);
+  await benchWasm(o, threads, rep.rows, rep.peaks, rep.notes, rep.profiles);
+  await benchCpu(o, rep.rows, rep.peaks, rep.notes);
+  if (o.pytorch) rep.torchInfo = comparePyTorch(o, threads, machine.cores, rep.rows, rep.notes, rep.torchPeaks);
+  process.stdout.write(reportText(rep));
+  if (o.json) process.stdout.write(reportJson(rep));
 }
 
 main().then(

@@ -9,9 +9,15 @@ Three cases, the same computations as the TypeScript side:
   fsq-layer         FSQ forward+backward, levels [8,5,5,5], dim 64 (projections in/out),
                     same N: vectors/s
 
-Usage: torch_bench.py --threads N [--steps S] [--cases a,b,c] [--vq-n N] [--quick] [--device cpu|cuda]
-(--device cuda: the same cases on the GPU; each step ends in .item(), which waits for the GPU.)
-Prints progress on stderr and one JSON object as the last line of stdout.
+Usage: torch_bench.py --threads N [--steps S] [--cases a,b,c] [--vq-n N] [--batches 64,256,1024]
+                      [--quick] [--device cpu|cuda]
+(--batches: the VQ-VAE step at each batch size, ascending; default 256. --device cuda: the same
+cases on the GPU; each step ends in .item(), which waits for the GPU.)
+Prints progress on stderr and one JSON object as the last line of stdout. Each case carries
+peak_rss_kib, the process's peak resident memory right after it (getrusage ru_maxrss, KiB; it
+never goes down, so a case's value also covers the cases before it); the object carries the
+process's peak over all its cases and start_rss_kib, its peak once torch was imported, before
+the first case (host memory only: not the GPU's).
 """
 import argparse
 import json
@@ -19,6 +25,11 @@ import platform
 import statistics
 import sys
 import time
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 
 import torch
 import torch.nn as nn
@@ -185,6 +196,22 @@ def fsq_case(steps, warmup, n=65536, d=64, levels=(8, 5, 5, 5)):
 
 
 # ---------------------------------------------------------------- harness
+def peak_rss_kib():
+    """This process's peak resident set size so far, KiB (children not included); None without getrusage."""
+    if resource is None:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak  # macOS reports bytes, Linux KiB
+
+
+def batch_list(text):
+    """--batches: comma-separated positive integers, deduplicated and ascending."""
+    batches = sorted({int(b) for b in text.split(",")})
+    if any(b < 1 for b in batches):
+        raise argparse.ArgumentTypeError("--batches expects positive integers")
+    return batches
+
+
 def timed(fn, steps, warmup):
     for _ in range(warmup):
         fn()
@@ -203,6 +230,7 @@ def main():
     p.add_argument("--cases", default="vqvae-train-step,vq-layer,fsq-layer")
     p.add_argument("--quick", action="store_true", help="few steps (smoke test)")
     p.add_argument("--vq-n", type=int, default=65536, help="vectors N of the VQ and FSQ cases")
+    p.add_argument("--batches", type=batch_list, default=[256], help="VQ-VAE batch sizes, e.g. 64,256,1024")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     a = p.parse_args()
     global DEVICE
@@ -215,6 +243,7 @@ def main():
     except RuntimeError:
         pass
     cases = []
+    start_rss = peak_rss_kib()
     plan = {
         "vqvae-train-step": (vqvae_case, 12, 3),
         "vq-layer": (vq_case, 5, 1),
@@ -226,15 +255,17 @@ def main():
             steps = a.steps
         if a.quick:
             steps, warmup = 2, 1
-        print(f"[torch {a.threads} thread(s)] {name} ...", file=sys.stderr, flush=True)
-        if name == "vqvae-train-step":
-            cases.append(fn(steps, warmup))
-        else:
-            cases.append(fn(steps, warmup, n=a.vq_n))
+        for batch in a.batches if name == "vqvae-train-step" else [None]:
+            what = name if batch is None else f"{name} (batch {batch})"
+            print(f"[torch {a.threads} thread(s)] {what} ...", file=sys.stderr, flush=True)
+            case = fn(steps, warmup, batch=batch) if batch is not None else fn(steps, warmup, n=a.vq_n)
+            case["peak_rss_kib"] = peak_rss_kib()
+            cases.append(case)
     print(json.dumps({
         "torch": torch.__version__, "python": platform.python_version(),
         "threads": torch.get_num_threads(), "cases": cases, "device": DEVICE,
         "device_name": torch.cuda.get_device_name() if DEVICE != "cpu" else platform.processor(),
+        "peak_rss_kib": peak_rss_kib(), "start_rss_kib": start_rss,
     }))
 
 
