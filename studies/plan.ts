@@ -102,5 +102,9 @@ export function planJobs(study: StudySpec, runs: Map<string, RunLike>): { jobs: 
     for (const seed of seeds) jobs.push({ method: m, seed, learningRate: lr, tuning: false, id: jobId(m, lr, seed) });
     if (extra?.has(m.id)) expected += study.extraSeeds!.length;
   }
+  // Finished runs the plan no longer names (the other seeds of a tune group's earlier winner, when a member added
+  // later won the group) still count: they were trained.
+  const named = new Set(jobs.map((j) => j.id));
+  expected += [...runs.keys()].filter((id) => !named.has(id) && study.methods.some((m) => id.startsWith(`${m.id}-lr`))).length;
   return { jobs, expected };
 }
