@@ -44,7 +44,7 @@ const BROWSER_NOTES = {
     "Its PNG and JPEG part (`vq.codecRates`) does run here, with the browser's own canvas encoders in place of sharp (libvips): " +
     'the sizes differ from the committed ones (8-bit RGBA PNG without a palette, JPEG with chroma planes; each point says so in its `encoder` and `detail`)',
   '10': 'reads the residual-vq study (models trained to convergence; its results and checkpoints under results/ are files of the local install that this site does not carry)',
-  '11': 'trains quantizers with up to 2^16 codes, too long (and too large for wasm\'s 4 GiB) in a page',
+  '11': 'reads the gaussian-collapse and no-collapse studies (quantizers with up to 2^16 codes and VQ-VAEs trained to convergence; their results and checkpoints under results/ are files of the local install that this site does not carry)',
 };
 
 function browserNote(key) {
