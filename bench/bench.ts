@@ -396,7 +396,7 @@ function fmt(v: number | null, digits = 0): string {
 }
 
 /** Run the cases on tfjs-node at `threads` intra-op threads in a child process; its rows and peak RSS. */
-function nativeChild(o: Options, threads: number): { rows: Row[]; peak: Peak } | { error: string } {
+function nativeChild(o: Options, threads: number): { rows: Row[]; peak: Peak; profile: Profile | null } | { error: string } {
   log(`[bench] tfjs-node, ${threads} thread(s): starting a child process ...`);
   const r = spawnSync(process.execPath, [__filename, ...process.argv.slice(2).filter((a) => a !== '--json')], {
     encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 * 2 ** 20, stdio: ['ignore', 'pipe', 'inherit'],
@@ -407,8 +407,8 @@ function nativeChild(o: Options, threads: number): { rows: Row[]; peak: Peak } |
   });
   const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !last.startsWith('{')) return { error: `the child process failed (exit ${r.status})` };
-  const out = JSON.parse(last) as { rows?: Row[]; peak?: Peak; error?: string };
-  return out.rows && out.peak ? { rows: out.rows, peak: out.peak } : { error: out.error ?? 'no rows' };
+  const out = JSON.parse(last) as { rows?: Row[]; peak?: Peak; profile?: Profile | null; error?: string };
+  return out.rows && out.peak ? { rows: out.rows, peak: out.peak, profile: out.profile ?? null } : { error: out.error ?? 'no rows' };
 }
 
 /**
@@ -427,9 +427,9 @@ async function nativeChildMain(o: Options, threads: number): Promise<void> {
   const backend = `tfjs-${choice}`;
   const t = choice === 'node-gpu' ? null : threads;
   const startKib = peakRssKib();
-  await runCases(o, backend, t, rows, false);
+  const profile = await runCases(o, backend, t, rows, o.profile);
   const peak: Peak = { backend, threads: t, process: 'child', kib: peakRssKib(), startKib };
-  process.stdout.write(`${JSON.stringify({ rows, peak })}\n`);
+  process.stdout.write(`${JSON.stringify({ rows, peak, profile })}\n`);
 }
 
 /** The machine a run measured, printed in the report's first line and in the JSON. */
@@ -450,12 +450,13 @@ type Machine = ReturnType<typeof machineInfo>;
  * Step 1. The native backend (tfjs-node), once per thread count: TensorFlow sizes its thread
  * pools when it loads, from TF_NUM_INTRAOP_THREADS, so each count runs in a child process of its own.
  */
-function benchNative(o: Options, threads: number[], rows: Row[], peaks: Peak[], notes: string[]): void {
+function benchNative(o: Options, threads: number[], rows: Row[], peaks: Peak[], notes: string[], profiles: Record<string, Profile>): void {
   for (const t of threads) {
     const child = nativeChild(o, t);
     if ('error' in child) { notes.push(`tfjs-node with ${t} thread(s) not used: ${child.error}`); continue; }
     rows.push(...child.rows);
     peaks.push(child.peak);
+    if (child.profile) profiles[`tfjs-node-${t}t`] = child.profile;
   }
 }
 
@@ -688,7 +689,7 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const threads = o.threads.length ? o.threads : machine.cores >= 2 ? [1, 2] : [1];
   const rep: Report = { machine, torchInfo: null, rows: [], notes: [], profiles: {}, peaks: [], torchPeaks: new Map() };
-  benchNative(o, threads, rep.rows, rep.peaks, rep.notes);
+  benchNative(o, threads, rep.rows, rep.peaks, rep.notes, rep.profiles);
   await benchWasm(o, threads, rep.rows, rep.peaks, rep.notes, rep.profiles);
   await benchCpu(o, rep.rows, rep.peaks, rep.notes);
   if (o.pytorch) rep.torchInfo = comparePyTorch(o, threads, machine.cores, rep.rows, rep.notes, rep.torchPeaks);
