@@ -93,6 +93,12 @@ export interface StudyResults {
   priors: Map<string, StudyPrior>;
 }
 
+/** Every *.json file of `dir`, parsed, in file-name order (one run or prior per file, as the study runner writes them). */
+function readJsonFiles<T>(dir: string): T[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as T);
+}
+
 /**
  * Reads results/<name>/runs/*.json. Methods are listed in the order their runs' files sort;
  * `order` (method ids) fixes the order instead. A method's learning rate is the one whose
@@ -102,9 +108,7 @@ export function readStudy(name: string, opts: { dir?: string; order?: string[] }
   const dir = path.join(opts.dir ?? defaultResultsDir(), name);
   const runsDir = path.join(dir, 'runs');
   if (!fs.existsSync(runsDir)) throw new Error(`readStudy: no results for study '${name}' at ${runsDir} (run: npm run study -- ${name})`);
-  const runs = fs.readdirSync(runsDir).filter((f) => f.endsWith('.json')).sort()
-    .map((f) => JSON.parse(fs.readFileSync(path.join(runsDir, f), 'utf8')) as StudyRun)
-    .filter((r) => r.status === 'done');
+  const runs = readJsonFiles<StudyRun>(runsDir).filter((r) => r.status === 'done');
   const ids = opts.order ?? [...new Set(runs.map((r) => r.method))];
   const methods = ids.map((id): StudyMethod => {
     const mine = runs.filter((r) => r.method === id);
@@ -117,8 +121,7 @@ export function readStudy(name: string, opts: { dir?: string; order?: string[] }
     };
   });
   const priorsDir = path.join(dir, 'priors');
-  const priors = new Map((fs.existsSync(priorsDir) ? fs.readdirSync(priorsDir).filter((f) => f.endsWith('.json')).sort() : [])
-    .map((f) => JSON.parse(fs.readFileSync(path.join(priorsDir, f), 'utf8')) as StudyPrior).map((p) => [p.run, p]));
+  const priors = new Map((fs.existsSync(priorsDir) ? readJsonFiles<StudyPrior>(priorsDir) : []).map((p) => [p.run, p]));
   return { name, dir, checkpoints: path.join(dir, 'checkpoints'), runs, methods, priors };
 }
 
@@ -160,8 +163,7 @@ export function readGaussianStudy(
   const runsDir = path.join(dir, 'runs');
   if (!fs.existsSync(runsDir)) throw new Error(`readGaussianStudy: no results for '${name}' at ${runsDir} (run: npm run study -- --gaussian)`);
   const rank = (m: string) => (opts.order ? (opts.order.indexOf(m) + 1 || opts.order.length + 1) : 0);
-  const runs = fs.readdirSync(runsDir).filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(runsDir, f), 'utf8')) as GaussianStudyRun)
+  const runs = readJsonFiles<GaussianStudyRun>(runsDir)
     .sort((a, b) => a.K - b.K || rank(a.method) - rank(b.method) || a.method.localeCompare(b.method) || a.seed - b.seed);
   const missing: string[] = [];
   const declFile = path.join(dir, 'study.json');
