@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels, wasmThreadsInUse } from './wasm/index';
+import { registerReductionGradients } from './nn/gradients';
 import { checkOneOf, checkOptionNames } from './validate';
 
 /**
@@ -163,6 +164,7 @@ export async function initBackend(
   // ms per VQ-VAE step with and without it). Ragged nested arrays are refused instead of silently
   // truncated (tf.tensor([[0], [1, 2]]) → [[0], [1]]): a check at tensor creation from JS arrays only.
   tf.env().set('TENSORLIKE_CHECK_SHAPE_CONSISTENCY', true);
+  registerReductionGradients(); // every backend: mean's and sum's gradients without a tensor of ones (lib/nn/gradients.ts)
   if (!selected) await host.prepare();
   const override = prefer ?? host.override();
   const order: BackendChoice[] = override

@@ -197,7 +197,11 @@ export class VectorQuantizer implements Quantizer<VQOutput> {
       const entropyLoss = (o.entropyForm === 'batch' ? negBatchEntropy : tf.add(sampleEntropyOf(x, e, o.entropyTemperature), negBatchEntropy)) as tf.Scalar;
       // Under EMA codebookLoss has no gradient at all (sg(z), sg(codebook)): it only adds its value, so
       // curves compare across variants; Sonnet's VectorQuantizerEMA loss is loss − codebookLoss.
-      const loss = tf.addN([tf.mul(codebookLoss, o.codebookWeight), tf.mul(commitLoss, o.commitmentWeight), tf.mul(entropyLoss, o.entropyWeight)]) as tf.Scalar;
+      // A term of weight 0 is left out of the sum rather than multiplied by 0: the same value (its
+      // terms are finite), and the backward pass then skips it (the entropy term's is ~15 ops on [N, K]).
+      const terms = ([[codebookLoss, o.codebookWeight], [commitLoss, o.commitmentWeight], [entropyLoss, o.entropyWeight]] as const)
+        .filter(([, w]) => w !== 0).map(([t, w]) => tf.mul(t, w));
+      const loss = (terms.length ? tf.addN(terms) : tf.mul(commitLoss, 0)) as tf.Scalar; // all weights 0: still a function of z
       // Batch code frequencies [K] from a one-hot that lives only here (no gradient, freed at once).
       const freq = tf.tidy(() => tf.mean(tf.cast(tf.oneHot(idx, this.codebookSize), 'float32'), 0) as tf.Tensor1D);
       const { perplexity, usage } = perplexityAndUsage(freq);
