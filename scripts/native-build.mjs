@@ -171,6 +171,54 @@ function treeBytes(dir) {
   return n;
 }
 
+/**
+ * Our one change to the binding's C++ (binding/tfjs_backend.cc): op attributes that are lists of
+ * strings or of types, which tfjs-node 4.22.0 sets only one at a time. TensorFlow's fused ops
+ * take them (`_FusedConv2D`: fused_ops = ['BiasAdd', 'Relu'], TArgs = [float]); lib/native runs
+ * conv + bias + relu as one such op. Idempotent; returns what it did. Without the patch (anchors
+ * not found in another tfjs-node version) lib/native's probe fails and the separate ops run.
+ */
+export const BINDING_PATCH = 'list-attrs-1';
+const PATCH_MARK = `// vq-notebooks patch ${BINDING_PATCH}`;
+export function patchBinding(pkgDir) {
+  const file = path.join(pkgDir, 'binding', 'tfjs_backend.cc');
+  let src = fs.readFileSync(file, 'utf8');
+  if (src.includes(PATCH_MARK)) return 'already patched';
+  const listOf = (what, decl, read, set) => `      ${PATCH_MARK}: a list of ${what}.
+      if (IsArray(env, nstatus, &js_value)) {
+        uint32_t length;
+        nstatus = napi_get_array_length(env, js_value, &length);
+        ENSURE_NAPI_OK(env, nstatus);
+${decl}
+        for (uint32_t i = 0; i < length; ++i) {
+          napi_value element;
+          nstatus = napi_get_element(env, js_value, i, &element);
+          ENSURE_NAPI_OK(env, nstatus);
+${read}
+          ENSURE_NAPI_OK(env, nstatus);
+        }
+${set}
+        break;
+      }
+`;
+  const edits = [
+    ['    case TF_ATTR_STRING: {\n', listOf('strings',
+      '        std::vector<std::string> strs(length);\n        std::vector<const void *> ptrs(length);\n        std::vector<size_t> lens(length);',
+      '          nstatus = GetStringParam(env, element, strs[i]);\n          ptrs[i] = strs[i].data();\n          lens[i] = strs[i].size();',
+      '        TFE_OpSetAttrStringList(tfe_op, attr_name, ptrs.data(), lens.data(), static_cast<int>(length));')],
+    ['    case TF_ATTR_TYPE: {\n', listOf('types',
+      '        std::vector<TF_DataType> types(length);',
+      '          nstatus = napi_get_value_int32(env, element, reinterpret_cast<int32_t *>(&types[i]));',
+      '        TFE_OpSetAttrTypeList(tfe_op, attr_name, types.data(), static_cast<int>(length));')],
+  ];
+  for (const [anchor] of edits) if (src.split(anchor).length !== 2) return `not patched (anchor '${anchor.trim()}' not found once in ${path.basename(file)})`;
+  for (const [anchor, code] of edits) src = src.replace(anchor, anchor + code);
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, src);
+  fs.renameSync(tmp, file);
+  return 'patched';
+}
+
 export function build({ flavor = 'cpu', force = false, log = console.log } = {}) {
   const { pkg, wheel: project, needBytes } = FLAVORS[flavor];
   const step = (i, text) => log(`[native] ${i}/5 ${text}`);
@@ -195,7 +243,7 @@ export function build({ flavor = 'cpu', force = false, log = console.log } = {})
   const napi = Math.max(...pkgJson.binary.napi_versions.filter((v) => v <= Number(process.versions.napi)));
   const binding = path.join(pkgDir, 'lib', `napi-v${napi}`, 'tfjs_binding.node');
   const stampFile = path.join(pkgDir, 'deps', '.vq-native-stamp');
-  const stamp = `${pkg}@${pkgVersion} ${project}==${TF_VERSION} napi ${napi} ${process.platform}-${process.arch}`;
+  const stamp = `${pkg}@${pkgVersion} ${project}==${TF_VERSION} napi ${napi} ${process.platform}-${process.arch} patch ${BINDING_PATCH}`;
   if (!force && fs.existsSync(binding) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8').trim() === stamp) {
     log(`[native] up to date: ${stamp}`);
     return { upToDate: true, stamp };
@@ -254,14 +302,15 @@ export function build({ flavor = 'cpu', force = false, log = console.log } = {})
   fs.writeFileSync(path.join(pkgDir, 'scripts', 'custom-binary.json'), JSON.stringify({ 'tf-lib': `file://${unpacked} (staged by vq-notebooks scripts/native-build.mjs)` }) + '\n');
   step(3, `staged: ${path.relative(ROOT, deps)} (hard links into the cache)`);
 
-  // 4. build the N-API binding from source
+  // 4. build the N-API binding from source, with our patch (list attributes: patchBinding)
+  const patched = patchBinding(pkgDir);
   const preGyp = createRequire(path.join(pkgDir, 'package.json')).resolve('@mapbox/node-pre-gyp/bin/node-pre-gyp');
   const env = { ...process.env, npm_config_nodedir: nodeDir, npm_config_node_gyp: nodeGyp, JOBS: String(Math.min(2, os.cpus().length)) };
   const tb = Date.now();
   const r = run(process.execPath, [preGyp, 'install', '--build-from-source', `--nodedir=${nodeDir}`], { cwd: pkgDir, env });
   for (const d of fs.readdirSync(pkgDir)) if (d === 'build' || d.startsWith('build-tmp-napi')) fs.rmSync(path.join(pkgDir, d), { recursive: true, force: true });
   if (r.status !== 0 || !fs.existsSync(binding)) throw new Missing(`building the binding failed: ${lastLines(r.stderr + r.stdout, 4)}`);
-  step(4, `built: ${path.relative(ROOT, binding)} in ${((Date.now() - tb) / 1000).toFixed(0)} s (node-gyp, Node headers from ${nodeDir})`);
+  step(4, `built: ${path.relative(ROOT, binding)} in ${((Date.now() - tb) / 1000).toFixed(0)} s (node-gyp, Node headers from ${nodeDir}; binding ${patched})`);
 
   // 5. smoke test in a fresh process: the backend loads, a conv and its gradient are finite
   const smoke = run(process.execPath, ['-e', `

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { useTestBackend } from './support/backend';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { conv2dPadded, conv2dTransposePadded, type Pad } from '../lib/nn/layers';
+import { FUSED_CONV2D, conv2dPadded, conv2dTransposePadded, type Pad } from '../lib/nn/layers';
+import { TEST_TF_BACKEND } from './support/backend';
 import { near } from './support/numeric';
 
 type Case = { h: number; w: number; k: number; s: number; pad: Pad };
@@ -95,4 +96,33 @@ test("relu's gradient (ReluGrad on the native backend) equals tfjs-core's dy·st
   const got = run();
   assert.equal(tf.memory().numTensors, before);
   assert.deepEqual(got, ref);
+});
+
+test('conv2dPadded with bias (+ relu): the fused kernel on the native backend equals conv, add, relu on cpu, values and all three gradients', async () => {
+  await useTestBackend();
+  // the native build registers TensorFlow's _FusedConv2D (scripts/native-build.mjs patches the binding so it can be called)
+  if (TEST_TF_BACKEND === 'tensorflow') assert.ok(tf.getKernel(FUSED_CONV2D, 'tensorflow'), `${FUSED_CONV2D} is registered on the native backend`);
+  const run = (c: Case, relu: boolean) => tf.tidy(() => {
+    const kw = c.k === 2 ? 3 : c.k;
+    const x = tf.randomNormal([2, c.h, c.w, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const f = tf.randomNormal([c.k, kw, 3, 5], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const b = tf.randomNormal([5], 0, 1, 'float32', 9) as tf.Tensor1D;
+    const fn = (xx: tf.Tensor, ff: tf.Tensor, bb: tf.Tensor) => conv2dPadded(xx as tf.Tensor4D, ff as tf.Tensor4D, c.s, c.pad, bb as tf.Tensor1D, relu);
+    const y = fn(x, f, b);
+    const wts = tf.randomNormal(y.shape, 0, 1, 'float32', 3);
+    const [dx, df, db] = tf.grads((a: tf.Tensor, ff: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(fn(a, ff, bb), wts)))([x, f, b]);
+    return [y, dx, df, db].map((t) => Array.from(t.dataSync()));
+  });
+  for (const c of convCases) {
+    for (const relu of [false, true]) {
+      await initBackend('cpu', { quiet: true });
+      const ref = run(c, relu);
+      await useTestBackend();
+      const before = tf.memory().numTensors;
+      const got = run(c, relu);
+      assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+      const what = `${JSON.stringify(c)} relu ${relu}`;
+      ['y', 'dx', 'dfilter', 'dbias'].forEach((name, i) => near(got[i], ref[i], 1e-3, 1e-4, `${what} ${name}`));
+    }
+  }
 });

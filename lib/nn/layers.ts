@@ -32,19 +32,55 @@ function samePadding(n: number, k: number, s: number): [number, number] {
 const samePair = (a: [number, number], b: [number, number]) => a[0] === b[0] && a[1] === b[1];
 
 /**
+ * The kernel a backend may register for conv2d + bias (+ ReLU) in one call, with its gradient
+ * (lib/native registers it for TensorFlow, as `_FusedConv2D`). Inputs x [N, H, W, C], filter
+ * [kh, kw, C, outC], bias [outC]; attrs { strides: number, pad: 'same' | 'valid', relu: boolean }.
+ */
+export const FUSED_CONV2D = 'VqFusedConv2D';
+
+/**
+ * conv2d(x, filter) + bias, then ReLU when `relu`: one kernel call where the backend has
+ * FUSED_CONV2D (one pass over the output instead of three), else the three ops.
+ */
+export function conv2dBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, stride: number, pad: 'same' | 'valid', relu: boolean): tf.Tensor4D {
+  if (x.dtype === 'float32' && tf.getKernel(FUSED_CONV2D, tf.getBackend())) {
+    return tf.engine().runKernel(FUSED_CONV2D, { x, filter, bias }, { strides: stride, pad, relu }) as tf.Tensor4D;
+  }
+  return tf.tidy(() => {
+    const y = tf.add(tf.conv2d(x, filter, stride, pad), bias) as tf.Tensor4D;
+    return relu ? tf.relu(y) : y;
+  });
+}
+
+/**
+ * The kernel a backend may register for x·W + b in one call, with its gradient (lib/native: TensorFlow's
+ * `_FusedMatMul`). Inputs a [N, K], b [K, M], bias [M]; no attrs.
+ */
+export const FUSED_MATMUL = 'VqFusedMatMul';
+
+/** a [N, K] · b [K, M] + bias [M] → [N, M]: one kernel call where the backend has FUSED_MATMUL, else two ops. */
+export function matMulBias(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  if (a.dtype === 'float32' && tf.getKernel(FUSED_MATMUL, tf.getBackend())) {
+    return tf.engine().runKernel(FUSED_MATMUL, { a, b, bias }, {}) as tf.Tensor2D;
+  }
+  return tf.tidy(() => tf.add(tf.matMul(a, b), bias) as tf.Tensor2D);
+}
+
+/**
  * conv2d with explicit (PyTorch-style) padding on every backend. The native TensorFlow backend
  * accepts only 'valid' and 'same', so we pass those where they mean this padding and pad the input
  * explicitly otherwise. x [N, H, W, C], filter [kh, kw, C, outC] → [N, ⌊(H + pT + pB − kh)/s⌋ + 1, …, outC].
+ * With `bias` [outC]: conv2dBias (+ bias, then ReLU when `relu`).
  */
-export function conv2dPadded(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: Pad): tf.Tensor4D {
+export function conv2dPadded(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: Pad, bias?: tf.Tensor1D, relu = false): tf.Tensor4D {
   const [, h, w] = x.shape;
   const [kh, kw] = filter.shape;
   const [rows, cols]: [number, number][] = typeof pad === 'number' ? [[pad, pad], [pad, pad]] : [pad[1], pad[2]];
-  if (rows[0] + rows[1] + cols[0] + cols[1] === 0) return tf.conv2d(x, filter, stride, 'valid');
-  if (samePair(rows, samePadding(h, kh, stride)) && samePair(cols, samePadding(w, kw, stride))) {
-    return tf.conv2d(x, filter, stride, 'same');
-  }
-  return tf.tidy(() => tf.conv2d(tf.pad(x, [[0, 0], rows, cols, [0, 0]]), filter, stride, 'valid'));
+  const conv = (input: tf.Tensor4D, mode: 'same' | 'valid'): tf.Tensor4D =>
+    bias ? conv2dBias(input, filter, bias, stride, mode, relu) : tf.conv2d(input, filter, stride, mode);
+  if (rows[0] + rows[1] + cols[0] + cols[1] === 0) return conv(x, 'valid');
+  if (samePair(rows, samePadding(h, kh, stride)) && samePair(cols, samePadding(w, kw, stride))) return conv(x, 'same');
+  return tf.tidy(() => conv(tf.pad(x, [[0, 0], rows, cols, [0, 0]]), 'valid'));
 }
 
 /**
@@ -84,7 +120,11 @@ export class Conv2D implements ParamHolder {
   }
   /** x [N, H, W, inC] → [N, ⌊(H + 2p − k)/s⌋ + 1, …, outC]; `filter` overrides the weight (masks). */
   apply(x: tf.Tensor4D, filter: tf.Tensor4D = this.weight as tf.Tensor4D, pad: Pad = this.pad): tf.Tensor4D {
-    return tf.tidy(() => tf.add(conv2dPadded(x, filter, this.stride, pad), this.bias) as tf.Tensor4D);
+    return tf.tidy(() => conv2dPadded(x, filter, this.stride, pad, this.bias as tf.Tensor1D));
+  }
+  /** relu(apply(x)), in one kernel call where the backend has one (conv2dBias). */
+  applyRelu(x: tf.Tensor4D, filter: tf.Tensor4D = this.weight as tf.Tensor4D, pad: Pad = this.pad): tf.Tensor4D {
+    return tf.tidy(() => conv2dPadded(x, filter, this.stride, pad, this.bias as tf.Tensor1D, true));
   }
   namedVariables(prefix = ''): Map<string, tf.Variable> {
     return new Map([[`${prefix}weight`, this.weight], [`${prefix}bias`, this.bias]]);
@@ -154,7 +194,7 @@ export class Linear implements ParamHolder, LinearWeights {
   }
   /** x [N, fanIn] → x·W + b [N, fanOut] */
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.kernel as tf.Tensor2D), this.bias) as tf.Tensor2D;
+    return matMulBias(x, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D);
   }
   namedVariables(prefix = ''): Map<string, tf.Variable> {
     return new Map([[`${prefix}kernel`, this.kernel], [`${prefix}bias`, this.bias]]);

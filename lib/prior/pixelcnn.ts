@@ -239,7 +239,7 @@ export class GatedPixelCNN implements ParamHolder {
       let hh = e;
       for (const b of this.blocks) [v, hh] = b.apply(v, hh, cls);
       const hd = this.head;
-      const y = hd.linear2.apply(tf.relu(hd.linear1.apply(tf.relu(hh))));
+      const y = hd.linear2.apply(hd.linear1.applyRelu(tf.relu(hh)));
       return hd.out.apply(y); // [N, h, w, K]
     });
   }

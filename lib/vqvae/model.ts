@@ -29,7 +29,7 @@ export class ResidualBlock implements ParamHolder {
   }
   /** x [N, h, w, dim] → [N, h, w, dim] */
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => tf.add(x, this.conv2.apply(tf.relu(this.conv1.apply(tf.relu(x))))) as tf.Tensor4D);
+    return tf.tidy(() => tf.add(x, this.conv2.apply(this.conv1.applyRelu(tf.relu(x)))) as tf.Tensor4D);
   }
   namedVariables(prefix = ''): Map<string, tf.Variable> {
     return collect([['conv1', this.conv1], ['conv2', this.conv2]], prefix);
@@ -137,8 +137,8 @@ export class VQVAE implements ParamHolder {
     this.checkImages('VQVAE.encode(x)', x);
     const e = this.encoder;
     return tf.tidy(() => {
-      let h = tf.relu(e.conv1.apply(x)); // [N, H/2, W/2, D]
-      h = tf.relu(e.conv2.apply(h)); // [N, H/4, W/4, D]
+      let h = e.conv1.applyRelu(x); // [N, H/2, W/2, D]
+      h = e.conv2.applyRelu(h); // [N, H/4, W/4, D]
       h = e.conv3.apply(h);
       return e.res2.apply(e.res1.apply(h));
     });
