@@ -71,8 +71,10 @@ class MaskedConv3 implements ParamHolder {
 const tanh = (x: tf.Tensor): tf.Tensor => tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1);
 
 /** Gated activation (van den Oord et al. 2016, eq. 2): tanh(a) ⊙ σ(b) for x = [a, b].   [.., 2p] → [.., p] */
-const gate = (x: tf.Tensor4D, p: number): tf.Tensor4D =>
-  tf.mul(tanh(tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, p])), tf.sigmoid(tf.slice(x, [0, 0, 0, p], [-1, -1, -1, p])));
+const gate = (x: tf.Tensor4D, p: number): tf.Tensor4D => {
+  const [a, b] = tf.split(x, [p, p], -1); // one SplitV (its gradient one Concat) where two slices took two ops and two pads back
+  return tf.mul(tanh(a), tf.sigmoid(b));
+};
 
 /** One gated block (DL-Demos GatedBlock, van den Oord et al. 2016 Fig. 2). */
 export class GatedBlock implements ParamHolder {
