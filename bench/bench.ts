@@ -17,7 +17,9 @@
  * Options: --json (last stdout line is one JSON object) --quick --steps N --threads 1,2
  *          --cases vqvae-train-step,vq-layer,fsq-layer --cpu --no-pytorch --profile
  *          --vq-n N (VQ/FSQ vectors; default 65536) --batches 64,256,1024 (VQ-VAE batch sizes;
- *          default 256) --python PATH
+ *          default 256) --python PATH --rounds N (the native children and PyTorch alternate N times,
+ *          before wasm: on a machine whose speed drifts over minutes both sides see the same drift;
+ *          each time is the median over the rounds; default 1)
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -48,6 +50,8 @@ interface Options {
   /** batch sizes of the VQ-VAE step, ascending (default [256]) */
   batches: number[];
   python: string | null;
+  /** native and PyTorch runs, alternating, before wasm (row times: medians over rounds) */
+  rounds: number;
 }
 
 /** The command line (node:util parseArgs): `--opt value` or `--opt=value`; anything unknown throws. */
@@ -70,6 +74,7 @@ function parseOptions(argv: string[]): Options {
         threads: { type: 'string' },
         cases: { type: 'string' },
         batches: { type: 'string' },
+        rounds: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -89,10 +94,12 @@ function parseOptions(argv: string[]): Options {
     vqN: values['vq-n'] === undefined ? 65536 : Number(values['vq-n']),
     batches: values.batches === undefined ? [256] : [...new Set(values.batches.split(',').map(Number))].sort((a, b) => a - b),
     python: values.python ?? null,
+    rounds: values.rounds === undefined ? 1 : Number(values.rounds),
   };
   if (o.threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error('bench: --threads expects positive integers');
   if (o.batches.some((b) => !Number.isInteger(b) || b < 1)) throw new Error('bench: --batches expects positive integers');
   if (!(Number.isInteger(o.vqN) && o.vqN > 0)) throw new Error('bench: --vq-n expects a positive integer');
+  if (!(Number.isInteger(o.rounds) && o.rounds > 0)) throw new Error('bench: --rounds expects a positive integer');
   return o;
 }
 
@@ -539,11 +546,46 @@ function torchRuns(o: Options, torchInfo: TorchInfo, torchThreads: number[], vqN
   return runs;
 }
 
+/** The median of `ms` over the rounds' matching entries, and how a throughput scales with it. */
+function medianOf<T>(first: T, all: T[], same: (a: T) => boolean, ms: (a: T) => number): { ms: number; scale: number } {
+  const m = median(all.filter(same).map(ms));
+  return { ms: m, scale: ms(first) / m };
+}
+
+/** Rows of several native rounds → one row per case, backend, threads and batch: the median time. */
+function medianRounds(rounds: Row[][]): Row[] {
+  if (rounds.length <= 1) return rounds[0] ?? [];
+  const all = rounds.flat();
+  return rounds[0].map((r) => {
+    const { ms, scale } = medianOf(r, all, (x) => x.name === r.name && x.backend === r.backend && x.threads === r.threads && x.batch === r.batch, (x) => x.ms);
+    const n = all.filter((x) => x.name === r.name && x.backend === r.backend && x.threads === r.threads && x.batch === r.batch);
+    return { ...r, ms, ours: r.ours * scale, steps: n.reduce((a, x) => a + x.steps, 0), peak_rss_kib: Math.max(...n.map((x) => x.peak_rss_kib)) };
+  });
+}
+
+/** PyTorch runs of several rounds → one per thread count, each case at its median time. */
+function medianTorchRounds(rounds: Map<number, TorchRun>[]): Map<number, TorchRun> {
+  const out = new Map<number, TorchRun>();
+  for (const [t, first] of rounds[0] ?? new Map<number, TorchRun>()) {
+    const all = rounds.map((m) => m.get(t)).filter((x): x is TorchRun => !!x).flatMap((x) => x.cases);
+    out.set(t, {
+      ...first,
+      cases: first.cases.map((c) => {
+        const { ms, scale } = medianOf(c, all, (x) => x.name === c.name && x.batch === c.batch && x.n === c.n, (x) => x.ms);
+        return { ...c, ms, value: c.value * scale };
+      }),
+    });
+  }
+  return out;
+}
+
 /**
  * Step 4. PyTorch at the same thread counts (and at all cores); fills the pytorch columns of
  * `rows` with the run at the row's thread count, and `peaks`. Returns which PyTorch ran, or null.
  */
-function comparePyTorch(o: Options, threads: number[], cores: number, rows: Row[], notes: string[], peaks: TorchPeaks): TorchInfo | null {
+function comparePyTorch(
+  o: Options, threads: number[], cores: number, rows: Row[], notes: string[], peaks: TorchPeaks, early: Map<number, TorchRun> = new Map(),
+): TorchInfo | null {
   const torchInfo = findPython(o.python);
   if (!torchInfo) {
     notes.push('PyTorch not found (tried --python, $VQ_PYTHON, .venv-bench/, python3; see bench/README.md for a pip PyTorch venv): pytorch columns are null');
@@ -554,7 +596,17 @@ function comparePyTorch(o: Options, threads: number[], cores: number, rows: Row[
   }
   const torchThreads = [...new Set([1, ...threads, cores].filter((t) => t <= cores))].sort((a, b) => a - b);
   const vqNs = [...new Set(rows.filter((r) => r.name === 'vq-layer').map(vqNOf))];
-  const runs = torchRuns(o, torchInfo, torchThreads, vqNs, peaks);
+  // What the early (interleaved) runs measured need not run again: the remaining thread counts, and
+  // vq-layer at the N wasm's heap allowed.
+  const runs = torchRuns(o, torchInfo, torchThreads.filter((t) => !early.has(t)), vqNs, peaks);
+  for (const [t, run] of early) {
+    const more = vqNs.filter((n) => n !== o.vqN && o.cases.includes('vq-layer'));
+    for (const n of more) {
+      const r = runTorch(torchInfo.python, t, ['vq-layer'], o, n);
+      if (r) run.cases.push(...r.cases.map((c) => ({ ...c, n })));
+    }
+    runs.set(t, run);
+  }
   for (const r of rows) {
     // Ours against PyTorch at the same thread count (the pure-JS cpu backend: 1 thread).
     const t = r.threads ?? 1;
@@ -689,10 +741,21 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const threads = o.threads.length ? o.threads : machine.cores >= 2 ? [1, 2] : [1];
   const rep: Report = { machine, torchInfo: null, rows: [], notes: [], profiles: {}, peaks: [], torchPeaks: new Map() };
-  benchNative(o, threads, rep.rows, rep.peaks, rep.notes, rep.profiles);
+  // Native and PyTorch side by side in time (alternating when --rounds > 1), then wasm and cpu.
+  const nativeRounds: Row[][] = [];
+  const torchRounds: Map<number, TorchRun>[] = [];
+  const torchInfo = o.pytorch ? findPython(o.python) : null;
+  for (let r = 0; r < o.rounds; r++) {
+    const rows: Row[] = [];
+    benchNative(o, threads, rows, r === 0 ? rep.peaks : [], r === 0 ? rep.notes : [], r === 0 ? rep.profiles : {});
+    nativeRounds.push(rows);
+    if (torchInfo) torchRounds.push(torchRuns(o, torchInfo, threads.filter((t) => t <= machine.cores), [o.vqN], r === 0 ? rep.torchPeaks : new Map()));
+  }
+  rep.rows.push(...medianRounds(nativeRounds));
+  if (o.rounds > 1) rep.notes.push(`native and PyTorch times are medians over ${o.rounds} alternating rounds (native, then PyTorch)`);
   await benchWasm(o, threads, rep.rows, rep.peaks, rep.notes, rep.profiles);
   await benchCpu(o, rep.rows, rep.peaks, rep.notes);
-  if (o.pytorch) rep.torchInfo = comparePyTorch(o, threads, machine.cores, rep.rows, rep.notes, rep.torchPeaks);
+  if (o.pytorch) rep.torchInfo = comparePyTorch(o, threads, machine.cores, rep.rows, rep.notes, rep.torchPeaks, medianTorchRounds(torchRounds));
   process.stdout.write(reportText(rep));
   if (o.json) process.stdout.write(reportJson(rep));
 }
