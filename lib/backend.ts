@@ -48,7 +48,8 @@ function nativeDevice(): string {
   const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string; isUsingGpuDevice?: () => boolean } }).binding;
   const version = binding?.TF_Version ?? '?';
   const gpu = binding?.isUsingGpuDevice?.() ?? false;
-  return `TensorFlow ${version}, ${gpu ? 'GPU' : 'CPU'}`;
+  const threads = nativeThreads();
+  return `TensorFlow ${version}, ${gpu ? 'GPU' : 'CPU'}${threads ? `, ${threads} intra-op thread${threads === 1 ? '' : 's'}` : ''}`;
 }
 
 /**
@@ -59,6 +60,16 @@ function nativeDevice(): string {
 export function defaultWasmThreads(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(4, cores));
+}
+
+/**
+ * TensorFlow's intra-op thread count as it is read when the native backend loads ($TF_NUM_INTRAOP_THREADS;
+ * null: every core). Not chosen for the user: on a 2-core VM one thread made notebook 07's PixelCNN
+ * prior ~20% faster and notebook 06's VQ-VAE ~20% slower (docs/performance.md).
+ */
+function nativeThreads(): number | null {
+  const v = process.env.TF_NUM_INTRAOP_THREADS;
+  return v !== undefined && v.trim() !== '' && Number(v) > 0 ? Number(v) : null;
 }
 
 /** Parse a $VQ_WASM_THREADS value: 1 when unset/empty; throws unless a positive integer. */

@@ -53,7 +53,7 @@ test('the native backend: chosen by name when built, else skipped with how to bu
   if (built) {
     assert.equal(info.choice, 'node');
     assert.equal(tf.getBackend(), 'tensorflow');
-    assert.match(info.summary, /^backend: node \(tfjs 4\.22\.0, tf\.getBackend\(\) = 'tensorflow', TensorFlow 2\.16\.2, CPU\)/);
+    assert.match(info.summary, /^backend: node \(tfjs 4\.22\.0, tf\.getBackend\(\) = 'tensorflow', TensorFlow 2\.16\.2, CPU(, \d+ intra-op threads?)?\)/);
     // The build is idempotent: a second run of the build script does nothing.
     const again = spawnSync(process.execPath, ['scripts/native-build.mjs'], { encoding: 'utf8', cwd: path.resolve(__dirname, '..', '..') });
     assert.equal(again.status, 0, again.stderr);
@@ -63,4 +63,20 @@ test('the native backend: chosen by name when built, else skipped with how to bu
     assert.ok(info.summary.includes('skipped node: not built (`npm run setup:native` builds it)'), info.summary);
   }
   await initBackend('wasm');
+});
+
+test("the native backend's summary names TensorFlow's intra-op threads when TF_NUM_INTRAOP_THREADS sets them", () => {
+  const run = (env: NodeJS.ProcessEnv) => {
+    const r = spawnSync(process.execPath, ['-e',
+      "require('./lib/internal').initBackend('node',{quiet:true}).then(i=>console.log(JSON.stringify({choice:i.choice,summary:i.summary})))"],
+    { cwd: path.join(__dirname, '..'), encoding: 'utf8', env });
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { choice: string; summary: string };
+  };
+  const base = { ...process.env };
+  delete base.TF_NUM_INTRAOP_THREADS;
+  const plain = run(base);
+  if (plain.choice !== 'node') return; // no native build here: nothing to check
+  assert.doesNotMatch(plain.summary, /intra-op/, 'unset: TensorFlow uses every core and the summary says nothing');
+  assert.match(run({ ...base, TF_NUM_INTRAOP_THREADS: '1' }).summary, /TensorFlow [\d.]+, CPU, 1 intra-op thread\)/);
+  assert.match(run({ ...base, TF_NUM_INTRAOP_THREADS: '3' }).summary, /CPU, 3 intra-op threads\)/);
 });
