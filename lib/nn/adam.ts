@@ -39,7 +39,7 @@ export class Adam {
    * their gradients, moments and weights are flattened into one vector each, the update runs once
    * on those, and the results are split back (what torch.optim.Adam's foreach path does). The
    * values are those of the update variable by variable, bit for bit (the same float32 operations
-   * per element); a VQ-VAE step runs ~220 kernels for it instead of ~380.
+   * per element); a VQ-VAE step runs ~130 kernels for it instead of ~380.
    */
   applyGradients(grads: tf.NamedTensorMap): void {
     const vars = tf.engine().registeredVariables;
@@ -58,7 +58,8 @@ export class Adam {
     tf.tidy(() => {
       for (const group of groups.values()) {
         const { acc1, acc2 } = group[0].s; // the same for every variable at this step count
-        const flat = (ts: tf.Tensor[]): tf.Tensor => (ts.length === 1 ? ts[0] : tf.concat(ts.map((t) => tf.reshape(t, [-1]))));
+        // (a reshape is a kernel call on the native backend: 1-D tensors, the biases, skip it both ways)
+        const flat = (ts: tf.Tensor[]): tf.Tensor => (ts.length === 1 ? ts[0] : tf.concat(ts.map((t) => (t.rank === 1 ? t : tf.reshape(t, [-1])))));
         const g = flat(group.map((it) => it.g));
         const m = tf.add(tf.mul(flat(group.map((it) => it.s.m)), this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(flat(group.map((it) => it.s.v)), this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
@@ -66,7 +67,7 @@ export class Adam {
         const vHat = tf.div(v, Math.fround(1 - acc2));
         const w = tf.add(flat(group.map((it) => it.w)), tf.mul(-this.learningRate, tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon))));
         const unflat = (t: tf.Tensor): tf.Tensor[] => (group.length === 1 ? [t]
-          : tf.split(t, group.map((it) => it.w.size)).map((part, k) => tf.reshape(part, group[k].w.shape)));
+          : tf.split(t, group.map((it) => it.w.size)).map((part, k) => (group[k].w.rank === 1 ? part : tf.reshape(part, group[k].w.shape))));
         const [ms, vs, ws] = [unflat(m), unflat(v), unflat(w)];
         group.forEach((it, k) => {
           it.s.m.assign(ms[k]);
