@@ -10,8 +10,8 @@
  * NaN inputs (step(NaN) = NaN, ReluGrad gives 0), where the forward value is already NaN.
  *
  * conv2d + bias (+ ReLU) in one call (lib/nn's FUSED_CONV2D): TensorFlow's `_FusedConv2D`, the op
- * its graph optimizer fuses these into, run by oneDNN with the bias and ReLU as post-ops, so the
- * output is written once instead of three times (conv, add, relu). Its gradient: ReluGrad on the
+ * its graph optimizer fuses these into, whose CPU kernel adds the bias and applies the ReLU as it
+ * writes the output: one pass instead of three (conv, add, relu). Its gradient: ReluGrad on the
  * output (y > 0 exactly where the pre-activation is > 0), then Conv2DBackpropInput / Filter, and
  * BiasAddGrad for the bias (one pass; tfjs's sum over [N, H, W] took ~3x as long). The forward
  * values equal conv, add, relu's bit for bit in our measurements on these shapes, or differ in
@@ -35,7 +35,6 @@ interface NativeBackend {
 
 const RELU_GRAD = 'VqReluGrad';
 const BIAS_ADD_GRAD = 'VqBiasAddGrad';
-let registered = false;
 
 interface FusedConvAttrs { strides: number; pad: 'same' | 'valid'; relu: boolean }
 
@@ -100,10 +99,13 @@ function fusedConvWorks(): boolean {
   }
 }
 
-/** Register the native kernels and gradients above (idempotent). */
+/**
+ * Register the native kernels and gradients above (idempotent). Checked by kernel, not by a flag:
+ * when tfjs-node-gpu loads without a GPU, initBackend unregisters every 'tensorflow' kernel before
+ * tfjs-node registers the backend again, and these must come back with it.
+ */
 export function registerNativeKernels(): void {
-  if (registered) return;
-  registered = true;
+  if (tf.getKernel(RELU_GRAD, 'tensorflow')) return;
   tf.registerKernel({
     kernelName: RELU_GRAD,
     backendName: 'tensorflow',
