@@ -8,8 +8,8 @@
  *   fsq-layer         FSQ forward + backward on the same N, levels [8,5,5,5]: vectors/s
  * for each available backend (tfjs-node when it loads, wasm with 1 and with 2 threads, the
  * pure-JS cpu backend with --cpu), and the same cases in PyTorch (bench/torch_bench.py) when a
- * Python with torch is found (the bench installs nothing), at the same thread count (and at
- * PyTorch's best thread count for the multi-threaded rows). Numbers are medians of N timed
+ * Python with torch is found (the bench installs nothing), compared at the same thread count
+ * (PyTorch also runs at all cores when that is another count). Numbers are medians of N timed
  * steps after warm-up; ratio = ours / PyTorch (> 1: faster). Also reported: each process's peak
  * resident memory (getrusage maxrss, KiB) beside PyTorch's at the same thread count, and with
  * --batches the VQ-VAE step at several batch sizes (a row and a ratio per batch).
