@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { useTestBackend } from './support/backend';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { FUSED_CONV2D, conv2dPadded, conv2dTransposePadded, type Pad } from '../lib/nn/layers';
+import { FUSED_CONV2D, FUSED_MATMUL, conv2dPadded, conv2dTransposePadded, matMulBias, type Pad } from '../lib/nn/layers';
 import { TEST_TF_BACKEND } from './support/backend';
 import { near } from './support/numeric';
 
@@ -125,4 +125,26 @@ test('conv2dPadded with bias (+ relu): the fused kernel on the native backend eq
       ['y', 'dx', 'dfilter', 'dbias'].forEach((name, i) => near(got[i], ref[i], 1e-3, 1e-4, `${what} ${name}`));
     }
   }
+});
+
+test('matMulBias: the fused kernel on the native backend equals matMul + add on cpu, values and all three gradients', async () => {
+  await useTestBackend();
+  if (TEST_TF_BACKEND === 'tensorflow') assert.ok(tf.getKernel(FUSED_MATMUL, 'tensorflow'), `${FUSED_MATMUL} is registered on the native backend`);
+  const run = () => tf.tidy(() => {
+    const a = tf.randomNormal([37, 6], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const w = tf.randomNormal([6, 4], 0, 1, 'float32', 12) as tf.Tensor2D;
+    const b = tf.randomNormal([4], 0, 1, 'float32', 13) as tf.Tensor1D;
+    const wts = tf.randomNormal([37, 4], 0, 1, 'float32', 14);
+    const y = matMulBias(a, w, b);
+    const [da, dw, db] = tf.grads((x: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(tf.mul(matMulBias(x as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), wts)))([a, w, b]);
+    return [y, da, dw, db].map((t) => Array.from(t.dataSync()));
+  });
+  await initBackend('cpu', { quiet: true });
+  const ref = run();
+  await useTestBackend();
+  const before = tf.memory().numTensors;
+  const got = run();
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+  ['y', 'da', 'dW', 'dbias'].forEach((name, i) => near(got[i], ref[i], 1e-4, 1e-5, name));
 });
