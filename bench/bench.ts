@@ -546,20 +546,14 @@ function torchRuns(o: Options, torchInfo: TorchInfo, torchThreads: number[], vqN
   return runs;
 }
 
-/** The median of `ms` over the rounds' matching entries, and how a throughput scales with it. */
-function medianOf<T>(first: T, all: T[], same: (a: T) => boolean, ms: (a: T) => number): { ms: number; scale: number } {
-  const m = median(all.filter(same).map(ms));
-  return { ms: m, scale: ms(first) / m };
-}
-
 /** Rows of several native rounds → one row per case, backend, threads and batch: the median time. */
 function medianRounds(rounds: Row[][]): Row[] {
   if (rounds.length <= 1) return rounds[0] ?? [];
   const all = rounds.flat();
   return rounds[0].map((r) => {
-    const { ms, scale } = medianOf(r, all, (x) => x.name === r.name && x.backend === r.backend && x.threads === r.threads && x.batch === r.batch, (x) => x.ms);
-    const n = all.filter((x) => x.name === r.name && x.backend === r.backend && x.threads === r.threads && x.batch === r.batch);
-    return { ...r, ms, ours: r.ours * scale, steps: n.reduce((a, x) => a + x.steps, 0), peak_rss_kib: Math.max(...n.map((x) => x.peak_rss_kib)) };
+    const same = all.filter((x) => x.name === r.name && x.backend === r.backend && x.threads === r.threads && x.batch === r.batch);
+    const ms = median(same.map((x) => x.ms));
+    return { ...r, ms, ours: (r.ours * r.ms) / ms, steps: same.reduce((a, x) => a + x.steps, 0), peak_rss_kib: Math.max(...same.map((x) => x.peak_rss_kib)) };
   });
 }
 
@@ -571,8 +565,8 @@ function medianTorchRounds(rounds: Map<number, TorchRun>[]): Map<number, TorchRu
     out.set(t, {
       ...first,
       cases: first.cases.map((c) => {
-        const { ms, scale } = medianOf(c, all, (x) => x.name === c.name && x.batch === c.batch && x.n === c.n, (x) => x.ms);
-        return { ...c, ms, value: c.value * scale };
+        const ms = median(all.filter((x) => x.name === c.name && x.batch === c.batch && x.n === c.n).map((x) => x.ms));
+        return { ...c, ms, value: (c.value * c.ms) / ms };
       }),
     });
   }

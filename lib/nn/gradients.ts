@@ -28,27 +28,32 @@ function keptShape(x: tf.Tensor, axis: number | number[] | undefined): number[] 
 
 let registered = false;
 
+/**
+ * mean's or sum's gradient: dy [reduced shape] reshaped to x's rank (1 on the reduced axes),
+ * divided by the elements averaged into each output for mean, broadcast back to x's shape.
+ */
+function reductionGradient(kernelName: 'Mean' | 'Sum'): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const kept = keptShape(x, (attrs as { axis?: number | number[] }).axis);
+      const n = x.size / kept.reduce((a, b) => a * b, 1); // elements averaged into each output of mean
+      return {
+        x: () => {
+          const d = tf.reshape(dy as tf.Tensor, kept);
+          return broadcast(kernelName === 'Mean' ? tf.div(d, n) : d, x.shape);
+        },
+      };
+    },
+  };
+}
+
 /** Register the gradients above for every backend (idempotent); initBackend calls it. */
 export function registerReductionGradients(): void {
   if (registered) return;
   registered = true;
-  tf.registerGradient({
-    kernelName: 'Mean',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [tf.Tensor];
-      const kept = keptShape(x, (attrs as { axis?: number | number[] }).axis);
-      const n = x.size / kept.reduce((a, b) => a * b, 1); // elements averaged into each output
-      return { x: () => broadcast(tf.div(tf.reshape(dy as tf.Tensor, kept), n), x.shape) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: 'Sum',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [tf.Tensor];
-      const kept = keptShape(x, (attrs as { axis?: number | number[] }).axis);
-      return { x: () => broadcast(tf.reshape(dy as tf.Tensor, kept), x.shape) };
-    },
-  });
+  tf.registerGradient(reductionGradient('Mean'));
+  tf.registerGradient(reductionGradient('Sum'));
 }
