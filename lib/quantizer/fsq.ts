@@ -207,13 +207,22 @@ export class FSQ implements Quantizer<FSQOutput> {
   quantize(z: tf.Tensor): tf.Tensor {
     this.assertAlive();
     checkVectors('FSQ.quantize(z)', z, this.codebookDim);
+    return tf.tidy(() => this.codesAndDigits(z).codes);
+  }
+
+  /**
+   * The codes and, from the same rounding, the digits in [0, L_i) as float32 integers (what
+   * codesToIndices recovers from the codes by c·hw + hw and a second rounding: the same values,
+   * two kernels fewer in forward).   z [..., d] → both [..., d]
+   */
+  private codesAndDigits(z: tf.Tensor): { codes: tf.Tensor; digits: tf.Tensor } {
+    const hw = tf.tensor1d(this.halfWidth());
     if (this.options.bound === 'symmetric') {
-      return tf.tidy(() => {
-        const hw = tf.tensor1d(this.halfWidth()); // (L − 1)/2
-        return tf.div(tf.sub(roundSte(tf.add(this.bound(z), hw)), hw), hw);
-      });
+      const digits = roundSte(tf.add(this.bound(z), hw)); // (L − 1)/2 = hw
+      return { codes: tf.div(tf.sub(digits, hw), hw), digits };
     }
-    return tf.tidy(() => tf.div(roundSte(this.bound(z)), tf.tensor1d(this.halfWidth())));
+    const r = roundSte(this.bound(z)); // integers in [−⌊L/2⌋, ⌊L/2⌋] (hw = ⌊L/2⌋)
+    return { codes: tf.div(r, hw), digits: tf.add(r, hw) };
   }
 
   /**
@@ -243,9 +252,13 @@ export class FSQ implements Quantizer<FSQOutput> {
   private gridIndices(codes: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const hw = tf.tensor1d(this.halfWidth());
-      const digits = tf.cast(tf.round(tf.add(tf.mul(codes, hw), hw)), 'int32'); // [..., d] in [0, L_i)
-      return tf.sum(tf.mul(digits, tf.tensor1d(this.basis as number[], 'int32')), -1);
+      return this.digitsToIndices(tf.round(tf.add(tf.mul(codes, hw), hw)));
     });
+  }
+
+  /** Σ_i digit_i·basis_i: float32 integer digits [..., d] in [0, L_i) → int32 indices [...]. */
+  private digitsToIndices(digits: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.sum(tf.mul(tf.cast(digits, 'int32'), tf.tensor1d(this.basis as number[], 'int32')), -1));
   }
 
   /** Inverse of codesToIndices: digit_i = ⌊index / basis_i⌋ mod L_i, code = (digit − ⌊L/2⌋)/⌊L/2⌋. [...] → [..., d] */
@@ -297,8 +310,8 @@ export class FSQ implements Quantizer<FSQOutput> {
       const flat = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]
       const n = flat.shape[0];
       const h = tf.reshape(this.applyLinear(this.lin('in'), flat), [n, c, this.codebookDim]); // [N, c, d]
-      const codes = this.quantize(h); // [N, c, d]
-      const idx = this.gridIndices(codes); // [N, c]
+      const { codes, digits } = this.codesAndDigits(h); // [N, c, d] each
+      const idx = this.digitsToIndices(digits); // [N, c]
       const codesFlat = tf.reshape(codes, [n, this.effectiveDim]) as tf.Tensor2D; // [N, c·d]
       const out = this.applyLinear(this.lin('out'), codesFlat); // [N, dim]
       const counts = tf.bincount(tf.reshape(idx, [-1]) as tf.Tensor1D, tf.tensor1d([], 'float32'), this.codebookSize);
