@@ -11,19 +11,16 @@
 import { tf } from '../lib/index';
 import type { Quantizer, QuantizerConfig, QuantizerOutput } from '../lib/quantizer/protocol';
 import { Rng, childSeed } from '../lib/rng';
-import { Linear } from '../lib/nn/layers';
+import { Projections } from '../lib/quantizer/projections';
 
 type Inner = Quantizer & { decode(indices: tf.Tensor, n?: number): tf.Tensor };
 
 export class Projected implements Quantizer {
-  readonly projectIn: Linear; // [dim, inner.dim]
-  readonly projectOut: Linear; // [inner.dim, dim]
+  private readonly proj: Projections;
   private disposed = false;
 
   constructor(readonly inner: Inner, readonly dim: number, seed: number) {
-    const rng = new Rng(childSeed(seed, 13));
-    this.projectIn = new Linear(dim, inner.dim, rng);
-    this.projectOut = new Linear(inner.dim, dim, rng);
+    this.proj = new Projections(dim, inner.dim, new Rng(childSeed(seed, 13)), true);
   }
 
   get codebookSize(): number { return this.inner.codebookSize; }
@@ -31,21 +28,16 @@ export class Projected implements Quantizer {
   get stats(): Quantizer['stats'] { return this.inner.stats; }
   get config(): QuantizerConfig { return { type: 'Projected', dim: this.dim, inner: this.inner.config }; }
 
-  /** l applied to the last axis of x [..., l.fanIn] → [..., l.fanOut]. */
-  private apply(l: Linear, x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.reshape(l.apply(tf.reshape(x, [-1, l.fanIn]) as tf.Tensor2D), [...x.shape.slice(0, -1), l.fanOut]));
-  }
-
   forward(z: tf.Tensor, opts: { training?: boolean } = {}): QuantizerOutput {
     this.alive();
-    const low = this.apply(this.projectIn, z);
+    const low = this.proj.toInner(z);
     let out: QuantizerOutput;
     try {
       out = this.inner.forward(low, opts);
     } finally {
       low.dispose();
     }
-    const quantized = this.apply(this.projectOut, out.quantized);
+    const quantized = this.proj.toOuter(out.quantized);
     out.quantized.dispose();
     return { ...out, quantized };
   }
@@ -55,23 +47,20 @@ export class Projected implements Quantizer {
     this.alive();
     const c = n === undefined ? this.inner.decode(indices) : this.inner.decode(indices, n);
     try {
-      return this.apply(this.projectOut, c);
+      return this.proj.toOuter(c);
     } finally {
       c.dispose();
     }
   }
 
   trainableVariables(): tf.Variable[] {
-    return [this.projectIn.kernel, this.projectIn.bias, this.projectOut.kernel, this.projectOut.bias, ...this.inner.trainableVariables()];
+    return [...this.proj.namedVariables().values(), ...this.inner.trainableVariables()];
   }
 
   /** "projectIn.kernel", "projectIn.bias", "projectOut.…", then the inner quantizer's under "inner.". */
   namedVariables(): Map<string, tf.Variable> {
     this.alive();
-    const out = new Map<string, tf.Variable>([
-      ['projectIn.kernel', this.projectIn.kernel], ['projectIn.bias', this.projectIn.bias],
-      ['projectOut.kernel', this.projectOut.kernel], ['projectOut.bias', this.projectOut.bias],
-    ]);
+    const out = this.proj.namedVariables();
     for (const [k, v] of this.inner.namedVariables()) out.set(`inner.${k}`, v);
     return out;
   }
@@ -81,8 +70,7 @@ export class Projected implements Quantizer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.projectIn.dispose();
-    this.projectOut.dispose();
+    this.proj.dispose();
     this.inner.dispose();
   }
 

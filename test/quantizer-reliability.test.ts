@@ -60,6 +60,14 @@ const CLASSES: { name: string; make: Make; base: Opts; alt: [string, unknown][] 
   },
 ];
 
+/** q's own fields, with `proj` (a Projections) shown as the two fields it replaced, projectIn and projectOut. */
+function fieldsAsBefore(q: Quantizer): object {
+  const { proj, ...rest } = { ...q } as Record<string, unknown>;
+  if (proj === undefined) return rest;
+  const p = q as unknown as { projectIn: unknown; projectOut: unknown };
+  return { projectIn: p.projectIn, projectOut: p.projectOut, ...rest };
+}
+
 /** `base` with option `key` ('a' or 'a.b') set to `value`. */
 function withOption(base: Opts, key: string, value: unknown): Opts {
   const [k, sub] = key.split('.');
@@ -97,8 +105,9 @@ describe(`quantizer reliability on ${TEST_BACKEND} (issues 19, 20, 24)`, () => {
       assert.equal(out.loss.rank, 0, `${c.name}: loss is a scalar`);
       assert.ok(Number.isFinite(out.loss.dataSync()[0]));
       assert.equal(typeof q.config.type, 'string');
-      // the names checkpoints used before namedVariables existed (VQ-VAE checkpoints keep loading)
-      const walked = bottleneckVariables({ ...q } as object);
+      // the names checkpoints used before namedVariables existed (VQ-VAE checkpoints keep loading): a walk over the
+      // fields as they were then (FSQ's and LFQ's projectIn / projectOut were fields; they now live in a private Projections)
+      const walked = bottleneckVariables(fieldsAsBefore(q));
       assert.deepEqual([...q.namedVariables().keys()].sort(), [...walked.keys()].sort(), c.name);
       for (const v of q.trainableVariables()) assert.ok([...q.namedVariables().values()].includes(v), `${c.name}: trainable ⊂ named`);
       tf.dispose([out, z]);

@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { VectorQuantizer, VQOutput } from './vq';
 import { VectorQuantizerOptions } from './options';
 import { Rng, childSeed } from '../rng';
-import { Linear } from '../nn/layers';
+import type { Linear } from '../nn/layers';
+import { Projections } from './projections';
 import { OptionsOf, assertAlive, is, resolveOptions } from '../validate';
 
 export const FACTORIZED_VQ_OPTIONS = {
@@ -35,8 +36,7 @@ export type FactorizedVQOptions = OptionsOf<typeof FACTORIZED_VQ_OPTIONS>;
 export class FactorizedVQ {
   readonly options: Readonly<Required<Omit<FactorizedVQOptions, 'vq'>>> & { vq: Partial<VectorQuantizerOptions> };
   readonly inner: VectorQuantizer;
-  readonly projectIn: Linear; // [dim, codeDim]
-  readonly projectOut: Linear; // [codeDim, dim]
+  private readonly proj: Projections;
   private disposed = false;
 
   constructor(options: FactorizedVQOptions) {
@@ -45,13 +45,15 @@ export class FactorizedVQ {
       if (k in o.vq) throw new Error(`FactorizedVQ: vq.${k} is set by FactorizedVQ itself; give it at the top level (or not at all for distance)`);
     }
     this.options = o as FactorizedVQ['options'];
-    const rng = new Rng(childSeed(o.seed, 11));
-    this.projectIn = new Linear(o.dim, o.codeDim, rng);
-    this.projectOut = new Linear(o.codeDim, o.dim, rng);
+    this.proj = new Projections(o.dim, o.codeDim, new Rng(childSeed(o.seed, 11)), true);
     this.inner = new VectorQuantizer({ ...o.vq, codebookSize: o.codebookSize, dim: o.codeDim, distance: 'cosine', seed: o.seed });
   }
 
   readonly indicesPerVector = 1;
+  /** dim → codeDim.   kernel [dim, codeDim], bias [codeDim] */
+  get projectIn(): Linear { return this.proj.in!; }
+  /** codeDim → dim.   kernel [codeDim, dim], bias [dim] */
+  get projectOut(): Linear { return this.proj.out!; }
   get codebookSize(): number { return this.options.codebookSize; }
   get dim(): number { return this.options.dim; }
   get stats(): VectorQuantizer['stats'] { return this.inner.stats; }
@@ -62,10 +64,7 @@ export class FactorizedVQ {
   /** "projectIn.kernel", "projectIn.bias", "projectOut.…", then the inner quantizer's under "vq.". */
   namedVariables(): Map<string, tf.Variable> {
     assertAlive('FactorizedVQ', this.disposed);
-    const out = new Map<string, tf.Variable>([
-      ['projectIn.kernel', this.projectIn.kernel], ['projectIn.bias', this.projectIn.bias],
-      ['projectOut.kernel', this.projectOut.kernel], ['projectOut.bias', this.projectOut.bias],
-    ]);
+    const out = this.proj.namedVariables();
     for (const [k, v] of this.inner.namedVariables()) out.set(`vq.${k}`, v);
     return out;
   }
@@ -76,30 +75,25 @@ export class FactorizedVQ {
     if (!(z instanceof tf.Tensor) || z.rank < 1 || z.shape[z.rank - 1] !== this.dim) {
       throw new Error(`FactorizedVQ.forward(z) must be a tensor [..., ${this.dim}], got ${z instanceof tf.Tensor ? `shape [${z.shape}]` : typeof z}`);
     }
-    const lead = z.shape.slice(0, -1);
-    const low = tf.tidy(() => tf.reshape(this.projectIn.apply(tf.reshape(z, [-1, this.dim]) as tf.Tensor2D), [...lead, this.options.codeDim]));
+    const low = this.proj.toInner(z); // [..., codeDim]
     let out: VQOutput;
     try {
       out = this.inner.forward(low, opts);
     } finally {
       low.dispose();
     }
-    const quantized = tf.tidy(() => tf.reshape(this.projectOut.apply(tf.reshape(out.quantized, [-1, this.options.codeDim]) as tf.Tensor2D), [...lead, this.dim]));
+    const quantized = this.proj.toOuter(out.quantized);
     out.quantized.dispose();
     return { ...out, quantized };
   }
 
   /** indices [...] → code vectors projected out [..., dim]. */
   decode(indices: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const c = this.inner.decode(indices);
-      const flat = this.projectOut.apply(tf.reshape(c, [-1, this.options.codeDim]) as tf.Tensor2D);
-      return tf.reshape(flat, [...c.shape.slice(0, -1), this.dim]);
-    });
+    return tf.tidy(() => this.proj.toOuter(this.inner.decode(indices)));
   }
 
   trainableVariables(): tf.Variable[] {
-    return [this.projectIn.kernel, this.projectIn.bias, this.projectOut.kernel, this.projectOut.bias, ...this.inner.trainableVariables()];
+    return [...this.proj.namedVariables().values(), ...this.inner.trainableVariables()];
   }
 
   restored(): void {
@@ -109,8 +103,7 @@ export class FactorizedVQ {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.projectIn.dispose();
-    this.projectOut.dispose();
+    this.proj.dispose();
     this.inner.dispose();
   }
 }

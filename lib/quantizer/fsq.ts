@@ -11,7 +11,8 @@ import { CodebookStats } from './stats';
 import { roundSte } from './ste';
 import { checkForwardInput, VQForwardOptions } from './checks';
 import type { Quantizer, QuantizerConfig } from './protocol';
-import { Linear, LinearWeights } from '../nn/layers';
+import type { LinearWeights } from '../nn/layers';
+import { Projections } from './projections';
 import {
   MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, checkIndices, checkVectors, describe, is,
   resolveOptions,
@@ -96,10 +97,7 @@ export class FSQ implements Quantizer<FSQOutput> {
   readonly codebookSize: number;
   /** cumprod([1, L_0, L_1, ...]) without its last entry: the mixed-radix place values. */
   readonly basis: readonly number[];
-  /** The learned projection dim → levels.length·numCodebooks (null when they are equal). */
-  readonly projectIn: LinearWeights | null;
-  /** The learned projection back to dim (null when they are equal). */
-  readonly projectOut: LinearWeights | null;
+  private readonly proj: Projections;
   readonly stats: CodebookStats;
   /** The options as given, checked, defaults filled in: the one place the class reads them from. */
   readonly options: ResolvedOf<typeof FSQ_OPTIONS>;
@@ -150,11 +148,13 @@ export class FSQ implements Quantizer<FSQOutput> {
     this.checkFinite = opts.checkFinite;
     assertBackend('FSQ');
     this.stats = new CodebookStats(this.codebookSize, opts.statsWindow);
-    const rng = new Rng(opts.seed);
-    const project = this.dim !== this.effectiveDim;
-    this.projectIn = project ? new Linear(this.dim, this.effectiveDim, rng) : null;
-    this.projectOut = project ? new Linear(this.effectiveDim, this.dim, rng) : null;
+    this.proj = new Projections(this.dim, this.effectiveDim, new Rng(opts.seed));
   }
+
+  /** The learned projection dim → levels.length·numCodebooks (null when they are equal). */
+  get projectIn(): LinearWeights | null { return this.proj.in; }
+  /** The learned projection back to dim (null when they are equal). */
+  get projectOut(): LinearWeights | null { return this.proj.out; }
 
   /** Levels L_i per channel (options.levels). */
   get levels(): readonly number[] {
@@ -294,7 +294,7 @@ export class FSQ implements Quantizer<FSQOutput> {
     const out = tf.tidy(() => {
       const lead = this.numCodebooks === 1 ? codes.shape.slice(0, -1) : codes.shape.slice(0, -2);
       const flat = tf.reshape(codes, [-1, this.effectiveDim]) as tf.Tensor2D;
-      return tf.reshape(this.applyLinear(this.lin('out'), flat), [...lead, this.dim]);
+      return tf.reshape(this.proj.toOuter(flat), [...lead, this.dim]);
     });
     codes.dispose();
     return out;
@@ -309,11 +309,11 @@ export class FSQ implements Quantizer<FSQOutput> {
     return tf.tidy(() => {
       const flat = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]
       const n = flat.shape[0];
-      const h = tf.reshape(this.applyLinear(this.lin('in'), flat), [n, c, this.codebookDim]); // [N, c, d]
+      const h = tf.reshape(this.proj.toInner(flat), [n, c, this.codebookDim]); // [N, c, d]
       const { codes, digits } = this.codesAndDigits(h); // [N, c, d] each
       const idx = this.digitsToIndices(digits); // [N, c]
       const codesFlat = tf.reshape(codes, [n, this.effectiveDim]) as tf.Tensor2D; // [N, c·d]
-      const out = this.applyLinear(this.lin('out'), codesFlat); // [N, dim]
+      const out = this.proj.toOuter(codesFlat); // [N, dim]
       const counts = tf.bincount(tf.reshape(idx, [-1]) as tf.Tensor1D, tf.tensor1d([], 'float32'), this.codebookSize);
       const { perplexity, usage } = perplexityAndUsage(tf.div(counts, n * c) as tf.Tensor1D);
       if (training) this.stats.update(idx);
@@ -335,7 +335,7 @@ export class FSQ implements Quantizer<FSQOutput> {
   /** "projectIn.kernel", "projectIn.bias", "projectOut.kernel", "projectOut.bias" (none without projections). */
   namedVariables(): Map<string, tf.Variable> {
     this.assertAlive();
-    return new Map([...(this.lin('in')?.namedVariables('projectIn.') ?? []), ...(this.lin('out')?.namedVariables('projectOut.') ?? [])]);
+    return this.proj.namedVariables();
   }
 
   /** Nothing to reset after a checkpoint load. */
@@ -345,8 +345,7 @@ export class FSQ implements Quantizer<FSQOutput> {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.lin('in')?.dispose();
-    this.lin('out')?.dispose();
+    this.proj.dispose();
   }
 
   private assertAlive(): void {
@@ -356,15 +355,5 @@ export class FSQ implements Quantizer<FSQOutput> {
   /** ⌊L_i/2⌋ per channel. */
   private halfWidth(): number[] {
     return this.levels.map((L) => (this.options.bound === 'symmetric' ? (L - 1) / 2 : Math.floor(L / 2)));
-  }
-
-  /** The projection as the Linear layer it is (null without projections). */
-  private lin(which: 'in' | 'out'): Linear | null {
-    return (which === 'in' ? this.projectIn : this.projectOut) as Linear | null;
-  }
-
-  /** x·W + b, or x unchanged without projections.   [N, in] → [N, out] */
-  private applyLinear(l: Linear | null, x: tf.Tensor2D): tf.Tensor {
-    return l ? l.apply(x) : x;
   }
 }

@@ -25,7 +25,8 @@ import { straightThrough } from './ste';
 import { checkForwardInput, VQForwardOptions } from './checks';
 import { checkMemory, lfqPeakBytes } from './memory';
 import type { Quantizer, QuantizerConfig } from './protocol';
-import { Linear, LinearWeights } from '../nn/layers';
+import type { LinearWeights } from '../nn/layers';
+import { Projections } from './projections';
 import {
   MAX_CODEBOOK_SIZE, MAX_TENSOR_VALUES, OptionsOf, ResolvedOf, assertAlive, assertBackend, checkIndices, checkInt,
   checkVectors, describe, is, resolveOptions,
@@ -120,10 +121,7 @@ export class LFQ implements Quantizer<LFQOutput> {
   readonly dim: number;
   /** One index per vector. */
   readonly indicesPerVector = 1;
-  /** The learned projection dim → d (null when dim = d). */
-  readonly projectIn: LinearWeights | null;
-  /** The learned projection d → dim (null when dim = d). */
-  readonly projectOut: LinearWeights | null;
+  private readonly proj: Projections;
   readonly stats: CodebookStats;
   /** The options as given, checked, defaults filled in: the one place the class reads them from. */
   readonly options: ResolvedOf<typeof LFQ_OPTIONS>;
@@ -152,11 +150,13 @@ export class LFQ implements Quantizer<LFQOutput> {
     this.checkFinite = opts.checkFinite;
     assertBackend(o);
     this.stats = new CodebookStats(this.codebookSize, opts.statsWindow);
-    const rng = new Rng(opts.seed);
-    const project = this.dim !== this.codebookDim;
-    this.projectIn = project ? new Linear(this.dim, this.codebookDim, rng) : null;
-    this.projectOut = project ? new Linear(this.codebookDim, this.dim, rng) : null;
+    this.proj = new Projections(this.dim, this.codebookDim, new Rng(opts.seed));
   }
+
+  /** The learned projection dim → d (null when dim = d). */
+  get projectIn(): LinearWeights | null { return this.proj.in; }
+  /** The learned projection d → dim (null when dim = d). */
+  get projectOut(): LinearWeights | null { return this.proj.out; }
 
   /** s: codes are {−s, s}^d (options.codebookScale). */
   get codebookScale(): number { return this.options.codebookScale; }
@@ -252,7 +252,7 @@ export class LFQ implements Quantizer<LFQOutput> {
     const out = tf.tidy(() => {
       const lead = codes.shape.slice(0, -1);
       const flat = tf.reshape(codes, [-1, this.codebookDim]) as tf.Tensor2D;
-      return tf.reshape(this.applyLinear(this.lin('out'), flat), [...lead, this.dim]);
+      return tf.reshape(this.proj.toOuter(flat), [...lead, this.dim]);
     });
     codes.dispose();
     return out;
@@ -270,7 +270,7 @@ export class LFQ implements Quantizer<LFQOutput> {
     return tf.tidy(() => {
       const flat = tf.reshape(z, [-1, this.dim]) as tf.Tensor2D; // [N, dim]
       const n = flat.shape[0];
-      const x = this.applyLinear(this.lin('in'), flat) as tf.Tensor2D; // [N, d]
+      const x = this.proj.toInner(flat) as tf.Tensor2D; // [N, d]
       const q = this.signCodes(x) as tf.Tensor2D; // [N, d]
       const idx = this.bitsToIndices(q); // [N]
       const st = straightThrough(x, q); // value q, gradient identity to x
@@ -287,7 +287,7 @@ export class LFQ implements Quantizer<LFQOutput> {
       const { perplexity, usage } = perplexityAndUsage(tf.div(counts, n) as tf.Tensor1D);
       if (training) this.stats.update(idx);
       return {
-        quantized: tf.reshape(this.applyLinear(this.lin('out'), st as tf.Tensor2D), z.shape),
+        quantized: tf.reshape(this.proj.toOuter(st), z.shape),
         indices: tf.reshape(idx, lead),
         codes: tf.reshape(q, [...lead, this.codebookDim]),
         perSampleEntropy, codebookEntropy, entropyLoss, commitLoss, loss, perplexity, usage,
@@ -303,7 +303,7 @@ export class LFQ implements Quantizer<LFQOutput> {
   /** "projectIn.kernel", "projectIn.bias", "projectOut.kernel", "projectOut.bias" (none without projections). */
   namedVariables(): Map<string, tf.Variable> {
     this.assertAlive();
-    return new Map([...(this.lin('in')?.namedVariables('projectIn.') ?? []), ...(this.lin('out')?.namedVariables('projectOut.') ?? [])]);
+    return this.proj.namedVariables();
   }
 
   /** Nothing to reset after a checkpoint load. */
@@ -313,21 +313,10 @@ export class LFQ implements Quantizer<LFQOutput> {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.lin('in')?.dispose();
-    this.lin('out')?.dispose();
+    this.proj.dispose();
   }
 
   private assertAlive(): void {
     assertAlive('LFQ', this.disposed);
-  }
-
-  /** The projection as the Linear layer it is (null without projections). */
-  private lin(which: 'in' | 'out'): Linear | null {
-    return (which === 'in' ? this.projectIn : this.projectOut) as Linear | null;
-  }
-
-  /** x·W + b, or x unchanged without projections.   [N, in] → [N, out] */
-  private applyLinear(l: Linear | null, x: tf.Tensor2D): tf.Tensor {
-    return l ? l.apply(x) : x;
   }
 }
