@@ -28,8 +28,9 @@ export class Adam {
    * The moments of the last step's variables, concatenated in that step's order, when they were all
    * at one step count: the next step with the same variables starts from these instead of
    * flattening every slot again (4 kernels per variable and 4 per step fewer: a VQ-VAE step's
-   * 432 → 368, the PixelCNN prior's 1,157 → 997). Their slots' m and v are stale meanwhile;
-   * sync() writes them back before anything reads a slot.
+   * 432 → 368, the PixelCNN prior's 1,157 → 997). Their slots' m and v are stale meanwhile (and
+   * still allocated: the moments take twice their size); sync() writes them back before anything
+   * reads a slot.
    */
   private flat: { names: string; m: tf.Tensor; v: tf.Tensor } | null = null;
 
