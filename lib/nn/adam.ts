@@ -22,6 +22,18 @@ import { checkNumber, checkPositive } from '../validate';
  */
 interface Slot { m: tf.Variable; v: tf.Variable; t: number; acc1: number; acc2: number }
 
+// (A reshape is a kernel call on the native backend: 1-D tensors, the biases, skip it both ways.)
+
+/** ts concatenated into one vector, or the one tensor itself, unreshaped.   [...each] → [Σ size] */
+function flatten(ts: tf.Tensor[]): tf.Tensor {
+  return ts.length === 1 ? ts[0] : tf.concat(ts.map((t) => (t.rank === 1 ? t : tf.reshape(t, [-1]))));
+}
+
+/** Inverse of flatten: t split into tensors shaped as `like`.   [Σ size] → [...each] */
+function unflatten(t: tf.Tensor, like: tf.Tensor[]): tf.Tensor[] {
+  return like.length === 1 ? [t] : tf.split(t, like.map((l) => l.size)).map((part, k) => (like[k].rank === 1 ? part : tf.reshape(part, like[k].shape)));
+}
+
 export class Adam {
   private readonly slots = new Map<string, Slot>();
   /**
@@ -73,18 +85,15 @@ export class Adam {
       let keep: tf.Tensor[] = []; // [m, v] when they stay flat
       for (const group of groups.values()) {
         const { acc1, acc2 } = group[0].s; // the same for every variable at this step count
-        // (a reshape is a kernel call on the native backend: 1-D tensors, the biases, skip it both ways)
-        const flat = (ts: tf.Tensor[]): tf.Tensor => (ts.length === 1 ? ts[0] : tf.concat(ts.map((t) => (t.rank === 1 ? t : tf.reshape(t, [-1])))));
-        const g = flat(group.map((it) => it.g));
-        const m = tf.add(tf.mul(cached ? cached.m : flat(group.map((it) => it.s.m)), this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(cached ? cached.v : flat(group.map((it) => it.s.v)), this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        const g = flatten(group.map((it) => it.g));
+        const m = tf.add(tf.mul(cached ? cached.m : flatten(group.map((it) => it.s.m)), this.beta1), tf.mul(g, 1 - this.beta1));
+        const v = tf.add(tf.mul(cached ? cached.v : flatten(group.map((it) => it.s.v)), this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         const mHat = tf.div(m, Math.fround(1 - acc1)); // 1 − β1^t
         const vHat = tf.div(v, Math.fround(1 - acc2));
-        const w = tf.add(flat(group.map((it) => it.w)), tf.mul(-this.learningRate, tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon))));
-        const unflat = (t: tf.Tensor): tf.Tensor[] => (group.length === 1 ? [t]
-          : tf.split(t, group.map((it) => it.w.size)).map((part, k) => (group[k].w.rank === 1 ? part : tf.reshape(part, group[k].w.shape))));
-        const ws = unflat(w);
-        const [ms, vs] = only !== null ? [null, null] : [unflat(m), unflat(v)];
+        const shaped = group.map((it) => it.w);
+        const w = tf.add(flatten(shaped), tf.mul(-this.learningRate, tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon))));
+        const ws = unflatten(w, shaped);
+        const [ms, vs] = only !== null ? [null, null] : [unflatten(m, shaped), unflatten(v, shaped)];
         group.forEach((it, k) => {
           if (ms && vs) {
             it.s.m.assign(ms[k]);
@@ -109,11 +118,11 @@ export class Adam {
     this.flat = null;
     const slots = f.names.split('\n').map((name) => this.slots.get(name)!);
     tf.tidy(() => {
-      const sizes = slots.map((s) => s.m.size);
-      const [ms, vs] = [tf.split(f.m, sizes), tf.split(f.v, sizes)];
+      const shaped = slots.map((s) => s.m);
+      const [ms, vs] = [unflatten(f.m, shaped), unflatten(f.v, shaped)];
       slots.forEach((s, k) => {
-        s.m.assign(s.m.rank === 1 ? ms[k] : tf.reshape(ms[k], s.m.shape));
-        s.v.assign(s.v.rank === 1 ? vs[k] : tf.reshape(vs[k], s.v.shape));
+        s.m.assign(ms[k]);
+        s.v.assign(vs[k]);
       });
     });
     tf.dispose([f.m, f.v]);
