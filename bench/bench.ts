@@ -575,12 +575,13 @@ function medianTorchRounds(rounds: Map<number, TorchRun>[]): Map<number, TorchRu
 
 /**
  * Step 4. PyTorch at the same thread counts (and at all cores); fills the pytorch columns of
- * `rows` with the run at the row's thread count, and `peaks`. Returns which PyTorch ran, or null.
+ * `rows` with the run at the row's thread count, and `peaks`. `torchInfo`: findPython's answer
+ * (null: not found). Returns which PyTorch ran, or null.
  */
 function comparePyTorch(
-  o: Options, threads: number[], cores: number, rows: Row[], notes: string[], peaks: TorchPeaks, early: Map<number, TorchRun> = new Map(),
+  o: Options, torchInfo: TorchInfo | null, threads: number[], cores: number, rows: Row[], notes: string[], peaks: TorchPeaks,
+  early: Map<number, TorchRun> = new Map(),
 ): TorchInfo | null {
-  const torchInfo = findPython(o.python);
   if (!torchInfo) {
     notes.push('PyTorch not found (tried --python, $VQ_PYTHON, .venv-bench/, python3; see bench/README.md for a pip PyTorch venv): pytorch columns are null');
     return null;
@@ -749,7 +750,7 @@ async function main(): Promise<void> {
   if (o.rounds > 1) rep.notes.push(`native and PyTorch times are medians over ${o.rounds} alternating rounds (native, then PyTorch)`);
   await benchWasm(o, threads, rep.rows, rep.peaks, rep.notes, rep.profiles);
   await benchCpu(o, rep.rows, rep.peaks, rep.notes);
-  if (o.pytorch) rep.torchInfo = comparePyTorch(o, threads, machine.cores, rep.rows, rep.notes, rep.torchPeaks, medianTorchRounds(torchRounds));
+  if (o.pytorch) rep.torchInfo = comparePyTorch(o, torchInfo, threads, machine.cores, rep.rows, rep.notes, rep.torchPeaks, medianTorchRounds(torchRounds));
   process.stdout.write(reportText(rep));
   if (o.json) process.stdout.write(reportJson(rep));
 }
